@@ -1,0 +1,54 @@
+"""Activity analysis: which variables carry a derivative of the ``wrt`` inputs.
+
+A variable is *active* when its value depends differentiably on an input we
+differentiate with respect to.  Inactive values (data ``X``, labels, loop
+bounds, comparison results) get no adjoint and no tangent: the transformer
+never writes ``dX``.  The other half of activity (does a value reach the
+output?) falls out of the reverse pass, which only visits statements whose
+result has a nonzero adjoint.
+
+Results go into a plain set, never onto the nodes.  Loop bodies are visited
+until the set stops growing, since a loop can make a value active in a later
+iteration.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Set
+
+import gast
+
+from . import syntax
+from .resolve import Resolver
+
+
+def active_names(body, wrt: Iterable[str], resolver: Resolver) -> Set[str]:
+    """Names in ``body`` whose values depend differentiably on ``wrt``."""
+    active = set(wrt)
+    while True:
+        before = len(active)
+        _block(body, active, resolver)
+        if len(active) == before:
+            return active
+
+
+def _block(stmts, active: Set[str], resolver: Resolver) -> None:
+    for stmt in stmts:
+        if isinstance(stmt, gast.Assign):
+            if _value_active(stmt.value, active, resolver):
+                active.update(syntax.stored_names(stmt.targets))
+        elif isinstance(stmt, gast.If):
+            _block(stmt.body, active, resolver)
+            _block(stmt.orelse, active, resolver)
+        elif isinstance(stmt, (gast.For, gast.While)):
+            if isinstance(stmt, gast.For) and syntax.loaded_names(stmt.iter) & active:
+                active.update(syntax.stored_names(stmt.target))
+            for _ in range(2):  # a second round lets values flow around the loop
+                _block(stmt.body, active, resolver)
+                _block(stmt.orelse, active, resolver)
+
+
+def _value_active(expr, active: Set[str], resolver: Resolver) -> bool:
+    if not (syntax.loaded_names(expr) & active):
+        return False
+    op = resolver.op_of(expr)
+    return op.kind not in ("nondiff", "literal")

@@ -1,0 +1,147 @@
+"""The public API: ``grad``, ``value_and_grad`` and friends.
+
+Each returns a callable object that transforms the user's function on first
+use (then caches), calls the generated code, and gives back gradients shaped
+like the inputs: a Python float for a float, float32 for float32.  The object
+shows its generated source: ``.source``, ``print``-able, highlighted in
+Jupyter.
+"""
+from __future__ import annotations
+
+import functools
+import html
+from typing import Callable, Optional, Sequence, Union
+
+import numpy as np
+
+from . import pipeline
+
+Wrt = Union[int, str, Sequence[Union[int, str]]]
+
+
+def _as_tuple(wrt: Wrt):
+    if isinstance(wrt, (list, tuple)):
+        return tuple(wrt), True
+    return (wrt,), False
+
+
+def match_input(g, x):
+    """Give gradient ``g`` the kind of ``x``: float for a Python float, ``x``'s float dtype."""
+    if isinstance(x, (float, int)) and not isinstance(x, bool):
+        if np.ndim(g) == 0:
+            return float(np.real(g)) if not np.iscomplexobj(g) else complex(g)
+        return g
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and np.issubdtype(dtype, np.floating):
+        if getattr(g, "dtype", None) != dtype:
+            g = np.asarray(g).astype(dtype, copy=False)
+        if np.ndim(x) == 0 and isinstance(x, np.generic):
+            return g[()]
+        if isinstance(x, np.ndarray) and not isinstance(g, np.ndarray):
+            return np.asarray(g)
+    return g
+
+
+class Transformed:
+    """Base of the callables ``grad`` and friends return."""
+
+    _mode = "grad"
+
+    def __init__(self, fn: Callable, wrt: Wrt = 0):
+        self.fn = fn
+        self.wrt, self._many = _as_tuple(wrt)
+        self._derivative: Optional[pipeline.Derivative] = None
+        functools.update_wrapper(self, fn, updated=())
+
+    # -- building -------------------------------------------------------------
+    @property
+    def derivative(self) -> pipeline.Derivative:
+        if self._derivative is None:
+            self._derivative = pipeline.reverse_derivative(self.fn, self.wrt, self._mode)
+        return self._derivative
+
+    @property
+    def source(self) -> str:
+        """The generated derivative, as Python source (with any derivatives it calls)."""
+        return self.derivative.full_source()
+
+    @property
+    def __tangentish_generated__(self):
+        return self.derivative.function
+
+    # -- calling --------------------------------------------------------------
+    def _positions(self, args, kwargs):
+        params = list(self.derivative.emitted.function.__code__.co_varnames)
+        out = []
+        for w in self.wrt:
+            i = params.index(w) if isinstance(w, str) else w
+            out.append(args[i] if i < len(args) else kwargs.get(params[i]))
+        return out
+
+    def _grads(self, grads, args, kwargs):
+        xs = self._positions(args, kwargs)
+        if self._many:
+            return tuple(match_input(g, x) for g, x in zip(grads, xs))
+        return match_input(grads, xs[0])
+
+    def __call__(self, *args, **kwargs):
+        d = self.derivative
+        d.refresh()
+        return self._grads(d.function(*args, **kwargs), args, kwargs)
+
+    # -- display --------------------------------------------------------------
+    def __repr__(self) -> str:
+        return f"<tangentish.{self._mode} of {getattr(self.fn, '__qualname__', self.fn)}>"
+
+    def __str__(self) -> str:
+        return self.source
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(self.source)
+
+    def _repr_html_(self) -> str:
+        try:
+            from pygments import highlight
+            from pygments.formatters import HtmlFormatter
+            from pygments.lexers import PythonLexer
+        except ImportError:
+            return f"<pre>{html.escape(self.source)}</pre>"
+        return highlight(self.source, PythonLexer(), HtmlFormatter(noclasses=True))
+
+
+class Grad(Transformed):
+    _mode = "grad"
+
+
+class ValueAndGrad(Transformed):
+    _mode = "value_and_grad"
+
+    def __call__(self, *args, **kwargs):
+        d = self.derivative
+        d.refresh()
+        value, grads = d.function(*args, **kwargs)
+        return value, self._grads(grads, args, kwargs)
+
+
+def _decorator(cls, fn, wrt):
+    if fn is None:
+        return lambda f: cls(f, wrt)
+    if not callable(fn):
+        from .errors import TangentishError
+        raise TangentishError(f"{cls.__name__.lower()} needs a function, got {type(fn).__name__}")
+    return cls(fn, wrt)
+
+
+def grad(fn: Optional[Callable] = None, wrt: Wrt = 0):
+    """The gradient of scalar-valued ``fn`` with respect to argument(s) ``wrt``.
+
+    ``wrt`` is a position or a parameter name, or a tuple of them (then a tuple
+    of gradients is returned).  Usable as ``@grad``, ``grad(f)`` or
+    ``@grad(wrt=("w", "b"))``.
+    """
+    return _decorator(Grad, fn, wrt)
+
+
+def value_and_grad(fn: Optional[Callable] = None, wrt: Wrt = 0):
+    """Like `grad`, but returns ``(fn(*args), gradient)`` from one forward sweep."""
+    return _decorator(ValueAndGrad, fn, wrt)

@@ -1,0 +1,44 @@
+"""Fence: reject syntax we cannot differentiate, at the user's line, before any work.
+
+Each construct maps to a message and a hint.  Running this first means later
+passes can assume a known subset of Python.
+"""
+from __future__ import annotations
+
+import gast
+
+from .parse import Parsed
+
+UNSUPPORTED = {
+    gast.Yield: ("`yield` (generators are not supported)", "return a list and sum it instead."),
+    gast.YieldFrom: ("`yield from` (generators are not supported)", "return a list and sum it instead."),
+    gast.Await: ("`await`", "differentiate a synchronous function."),
+    gast.AsyncFor: ("`async for`", "differentiate a synchronous function."),
+    gast.AsyncWith: ("`async with`", "differentiate a synchronous function."),
+    gast.AsyncFunctionDef: ("an `async def` inside the function", "use an ordinary def."),
+    gast.Try: ("`try`/`except` around differentiated code",
+               "move the try/except outside the function you differentiate."),
+    gast.With: ("a `with` block", "move the with block outside the function you differentiate."),
+    gast.Global: ("`global` (mutating module state)", "pass the value in as an argument and return it."),
+    gast.Nonlocal: ("`nonlocal` (mutating an enclosing function's variables)",
+                    "pass the value in as an argument and return it."),
+    gast.ClassDef: ("a class definition inside the function", "define the class at module level."),
+    gast.Delete: ("`del`", "leave the variable alone; it is freed when the function returns."),
+    gast.Raise: (None, None),
+}
+
+for _name in ("TryStar", "Match"):
+    if hasattr(gast, _name):
+        UNSUPPORTED[getattr(gast, _name)] = (
+            "`try`/`except*`" if _name == "TryStar" else "a `match` statement",
+            "rewrite it with if/elif/else." if _name == "Match" else
+            "move the try/except outside the function you differentiate.")
+
+
+def check(parsed: Parsed) -> None:
+    """Raise TransformError at the first unsupported construct in ``parsed``."""
+    for node in gast.walk(parsed.node):
+        entry = UNSUPPORTED.get(type(node))
+        if entry and entry[0]:
+            what, hint = entry
+            raise parsed.error(f"cannot differentiate through {what}", node, hint=hint)

@@ -1,0 +1,305 @@
+"""Normalize: one primitive per statement, named temporaries, one name per value.
+
+After this pass every statement of the function body is one of
+
+* ``name = <simple>`` where <simple> is a call, operator, index or attribute
+  whose operands are names or constants (``tanh = np.tanh(x)``),
+* ``return name``,
+* a statement that carries no derivative (``assert``, ``pass``, a bare call),
+
+and no name is assigned twice in straight-line code (``x = x * 2`` becomes
+``x_2 = x * 2``), so the backward sweep can read every value the forward sweep
+computed.  Temporaries are named after their primitive (``tanh``, ``prod``);
+the last one of a statement takes the user's target name.  Index expressions,
+comparisons and literal arguments stay inline: they carry no derivative.
+"""
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+import gast
+
+from . import syntax
+from .naming import OPERATOR_NAMES, Namer
+from .parse import Parsed
+
+
+#: names generated code may need whatever the user wrote: template globals and builtins
+RESERVED = ({"np", "tape"} | set(__import__("tangentish.runtime").runtime.__all__)
+            | set(dir(builtins)) - {"sum", "max", "min", "abs", "pow", "round", "divmod", "all", "any"})
+
+
+@dataclass
+class Unit:
+    """A normalized function and what later passes need to know about it."""
+
+    parsed: Parsed
+    node: gast.FunctionDef
+    params: List[str]
+    namer: Namer
+    result: Optional[str] = None          # the name returned (None: returns nothing)
+    defaults: Dict[str, gast.AST] = field(default_factory=dict)
+    origin: Dict[int, gast.AST] = field(default_factory=dict)   # id(stmt) -> user node
+
+    @property
+    def body(self) -> List[gast.AST]:
+        return self.node.body
+
+    def local_names(self) -> set:
+        return set(self.params) | syntax.stored_names(self.node.body)
+
+
+def normalize(parsed: Parsed) -> Unit:
+    fn = parsed.node
+    args = fn.args
+    if args.vararg or args.kwarg or args.kwonlyargs or getattr(args, "posonlyargs", None):
+        raise parsed.error("cannot differentiate a function with *args, **kwargs or keyword-only "
+                           "parameters", fn, hint="list the parameters explicitly.")
+    params = [a.id for a in args.args]
+    taken = syntax.names_in(fn.body) | set(params) | RESERVED
+    namer = Namer(taken)
+    n = Normalizer(parsed, namer, params)
+    body = n.block(fn.body)
+    if not body or not isinstance(body[-1], gast.Return):
+        body.append(syntax.ret(None))
+    node = gast.FunctionDef(name=fn.name if fn.name != "<lambda>" else "f", args=fn.args, body=body,
+                            decorator_list=[], returns=None, type_comment=None, type_params=[])
+    defaults = dict(zip(params[len(params) - len(args.defaults):], args.defaults))
+    unit = Unit(parsed, node, params, namer, result=n.result, defaults=defaults, origin=n.origin)
+    return unit
+
+
+class Normalizer:
+    """Turns user statements into normalized ones, renaming reassigned variables."""
+
+    def __init__(self, parsed: Parsed, namer: Namer, params: List[str]):
+        self.parsed = parsed
+        self.namer = namer
+        self.env: Dict[str, str] = {p: p for p in params}   # user name -> current name
+        self.defined = set(params)                            # every name ever assigned
+        self.result: Optional[str] = None
+        self.origin: Dict[int, gast.AST] = {}
+        self.out: List[gast.AST] = []
+        self.current: Optional[gast.AST] = None
+
+    # -- statements -----------------------------------------------------------
+    def block(self, stmts) -> List[gast.AST]:
+        saved, self.out = self.out, []
+        for i, stmt in enumerate(stmts):
+            if i == 0 and isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant):
+                continue  # docstring
+            self.current = stmt
+            method = getattr(self, "visit_" + type(stmt).__name__, None)
+            if method is None:
+                raise self.parsed.error(f"cannot differentiate through a `{type(stmt).__name__}` "
+                                        "statement yet", stmt,
+                                        hint="rewrite it as straight-line assignments.")
+            method(stmt)
+            if isinstance(stmt, gast.Return):
+                break
+        out, self.out = self.out, saved
+        return out
+
+    def emit(self, stmt) -> None:
+        self.origin[id(stmt)] = self.current
+        self.out.append(stmt)
+
+    def visit_Assign(self, stmt):
+        if len(stmt.targets) != 1:
+            value = self.atom(stmt.value)
+            for target in stmt.targets:
+                self.bind_target(target, value)
+            return
+        target = stmt.targets[0]
+        if isinstance(target, gast.Name):
+            value = self.simple(stmt.value, hint=target.id)
+            self.emit(syntax.assign(self.new_name(target.id), value))
+            return
+        if isinstance(target, (gast.Tuple, gast.List)):
+            value = self.atom(stmt.value)
+            self.bind_target(target, value)
+            return
+        raise self.parsed.error(f"cannot differentiate an assignment to "
+                                f"`{syntax.to_source(target)}` yet", stmt,
+                                hint="assign to a plain name.")
+
+    def bind_target(self, target, value):
+        """``a, b = value`` as ``a = value[0]; b = value[1]``."""
+        if isinstance(target, gast.Name):
+            self.emit(syntax.assign(self.new_name(target.id), value))
+            return
+        if isinstance(target, (gast.Tuple, gast.List)) and not any(isinstance(e, gast.Starred) for e in target.elts):
+            for i, elt in enumerate(target.elts):
+                part = gast.Subscript(value=syntax.copy_node(value), slice=syntax.const(i), ctx=gast.Load())
+                if isinstance(elt, gast.Name):
+                    self.emit(syntax.assign(self.new_name(elt.id), part))
+                else:
+                    self.bind_target(elt, self.atom(part))
+            return
+        raise self.parsed.error(f"cannot differentiate an assignment to `{syntax.to_source(target)}` yet",
+                                self.current, hint="assign to plain names.")
+
+    def visit_AugAssign(self, stmt):
+        if not isinstance(stmt.target, gast.Name):
+            raise self.parsed.error("cannot differentiate an in-place update of "
+                                    f"`{syntax.to_source(stmt.target)}` yet", stmt,
+                                    hint="write it as a new assignment.")
+        left = self.load(stmt.target.id, stmt.target)
+        right = self.atom(stmt.value)
+        value = gast.BinOp(left=left, op=stmt.op, right=right)
+        self.emit(syntax.assign(self.new_name(stmt.target.id), value))
+
+    def visit_Return(self, stmt):
+        if stmt.value is None:
+            self.emit(syntax.ret(None))
+            return
+        base = self.parsed.node.name if not self.parsed.is_lambda else "out"
+        value = self.atom(stmt.value, hint=base)
+        if not isinstance(value, gast.Name):
+            name = self.new_name(base)
+            self.emit(syntax.assign(name, value))
+            value = syntax.name(name)
+        self.result = value.id
+        self.emit(syntax.ret(value))
+
+    def visit_Expr(self, stmt):
+        if isinstance(stmt.value, gast.Constant):
+            return
+        self.emit(gast.Expr(value=self.rename(stmt.value)))
+
+    def visit_Pass(self, stmt):
+        pass
+
+    def visit_Assert(self, stmt):
+        self.emit(gast.Assert(test=self.rename(stmt.test),
+                              msg=self.rename(stmt.msg) if stmt.msg is not None else None))
+
+    def visit_Raise(self, stmt):
+        self.emit(self.rename(stmt))
+
+    def visit_Import(self, stmt):
+        raise self.parsed.error("cannot differentiate a function that imports inside its body", stmt,
+                                hint="move the import to module level.")
+
+    visit_ImportFrom = visit_Import
+
+    # -- names ----------------------------------------------------------------
+    def new_name(self, user_name: str) -> str:
+        """The name a (re)assignment of ``user_name`` writes to."""
+        if user_name not in self.defined:
+            self.defined.add(user_name)
+            self.env[user_name] = user_name
+            return user_name
+        new = self.namer.fresh(user_name)
+        self.defined.add(new)
+        self.env[user_name] = new
+        return new
+
+    def load(self, user_name: str, node=None) -> gast.Name:
+        return syntax.name(self.env.get(user_name, user_name))
+
+    def rename(self, expr):
+        """``expr`` with every local variable read under its current name."""
+        expr = syntax.copy_node(expr)
+        for n in gast.walk(expr):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id in self.env:
+                n.id = self.env[n.id]
+        return expr
+
+    # -- expressions ----------------------------------------------------------
+    def atom(self, expr, hint: Optional[str] = None):
+        """A Name or Constant holding the value of ``expr``."""
+        if isinstance(expr, gast.Name):
+            return self.load(expr.id, expr)
+        if isinstance(expr, gast.Constant) or syntax.is_constant_expr(expr):
+            return expr
+        if self._is_global(expr):
+            return expr
+        simple = self.simple(expr, hint)
+        if isinstance(simple, gast.Name):
+            return simple
+        name = self.namer.fresh(hint or self.temp_name(simple))
+        self.defined.add(name)
+        self.emit(syntax.assign(name, simple))
+        return syntax.name(name)
+
+    def _is_global(self, expr) -> bool:
+        """``np.pi``, ``math.e``: a module attribute, not a value of ours."""
+        dotted = syntax.dotted_name(expr)
+        if dotted is None:
+            return False
+        root = dotted.split(".")[0]
+        return root not in self.env and "." in dotted
+
+    def simple(self, expr, hint: Optional[str] = None):
+        """A simple expression (operands are atoms) computing ``expr``."""
+        if isinstance(expr, gast.Name):
+            return self.load(expr.id, expr)
+        if isinstance(expr, gast.Constant) or syntax.is_constant_expr(expr) or self._is_global(expr):
+            return expr
+        if isinstance(expr, gast.BinOp):
+            return gast.BinOp(left=self.atom(expr.left), op=expr.op, right=self.atom(expr.right))
+        if isinstance(expr, gast.UnaryOp):
+            if isinstance(expr.op, gast.UAdd):
+                return self.simple(expr.operand, hint)
+            if isinstance(expr.op, gast.Not):
+                return self.rename(expr)
+            return gast.UnaryOp(op=expr.op, operand=self.atom(expr.operand))
+        if isinstance(expr, gast.Call):
+            func = expr.func
+            if isinstance(func, gast.Attribute) and not self._is_global(func):
+                func = gast.Attribute(value=self.atom(func.value), attr=func.attr, ctx=gast.Load())
+            else:
+                func = self.rename(func)
+            args = [self.arg(a) for a in expr.args]
+            keywords = [gast.keyword(arg=k.arg, value=self.arg(k.value)) for k in expr.keywords]
+            return gast.Call(func=func, args=args, keywords=keywords)
+        if isinstance(expr, gast.Subscript):
+            return gast.Subscript(value=self.atom(expr.value), slice=self.rename(expr.slice),
+                                  ctx=gast.Load())
+        if isinstance(expr, gast.Attribute):
+            return gast.Attribute(value=self.atom(expr.value), attr=expr.attr, ctx=gast.Load())
+        if isinstance(expr, (gast.Compare, gast.BoolOp)):
+            return self.rename(expr)
+        if isinstance(expr, (gast.Tuple, gast.List)):
+            return type(expr)(elts=[self.atom(e) for e in expr.elts], ctx=gast.Load())
+        if isinstance(expr, gast.Dict):
+            return gast.Dict(keys=[self.rename(k) if k is not None else None for k in expr.keys],
+                             values=[self.atom(v) for v in expr.values])
+        construct = {gast.IfExp: "a conditional expression `a if c else b`",
+                     gast.Lambda: "a lambda inside the function",
+                     gast.ListComp: "a list comprehension", gast.GeneratorExp: "a generator expression",
+                     gast.SetComp: "a set comprehension", gast.DictComp: "a dict comprehension",
+                     gast.NamedExpr: "an assignment expression `:=`",
+                     gast.JoinedStr: "an f-string"}.get(type(expr), f"a `{type(expr).__name__}` expression")
+        raise self.parsed.error(f"cannot differentiate through {construct} yet", self.current,
+                                hint="compute it in separate assignments.")
+
+    def arg(self, expr):
+        """Call arguments: atoms, but literal lists/tuples of atoms stay literal."""
+        if isinstance(expr, (gast.List, gast.Tuple)) and not syntax.is_constant_expr(expr):
+            return type(expr)(elts=[self.atom(e) for e in expr.elts], ctx=gast.Load())
+        if isinstance(expr, gast.Starred):
+            return gast.Starred(value=self.atom(expr.value), ctx=gast.Load())
+        return self.atom(expr)
+
+    def temp_name(self, simple) -> str:
+        if isinstance(simple, gast.BinOp):
+            return OPERATOR_NAMES.get(type(simple.op).__name__, "tmp")
+        if isinstance(simple, gast.UnaryOp):
+            return OPERATOR_NAMES.get(type(simple.op).__name__, "tmp")
+        if isinstance(simple, gast.Call):
+            func = simple.func
+            if isinstance(func, gast.Attribute):
+                return func.attr
+            if isinstance(func, gast.Name):
+                return func.id
+        if isinstance(simple, gast.Subscript) and isinstance(simple.value, gast.Name):
+            return simple.value.id + "_i"
+        if isinstance(simple, gast.Attribute) and isinstance(simple.value, gast.Name):
+            return simple.value.id + "_" + simple.attr
+        if isinstance(simple, gast.Compare):
+            return "cond"
+        return "tmp"

@@ -1,0 +1,111 @@
+"""Optimize: remove what the transformer had to write but a person would not.
+
+Two clean-ups on the generated function, both on straight-line code at the
+top level of the body (loop and branch bodies are left as written):
+
+* copy propagation: ``dadd = dsum`` followed by uses of ``dadd`` becomes uses
+  of ``dsum`` (or the copy's source is renamed to its target);
+* dead code: assignments whose targets nothing reads are dropped.
+
+Names in ``protected`` (the user's own variables and the parameters) are
+never renamed, so the forward sweep reads exactly as the user wrote it.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Iterable, List, Set
+
+import gast
+
+from . import syntax
+
+
+def optimize(fn: gast.FunctionDef, protected: Iterable[str]) -> gast.FunctionDef:
+    protected = set(protected) | {a.id for a in fn.args.args} | {a.id for a in fn.args.kwonlyargs}
+    for node in gast.walk(fn):
+        if isinstance(node, gast.Return) and node.value is not None:
+            protected |= syntax.loaded_names(node.value)
+    body = fn.body
+    for _ in range(4):
+        new = _dead_code(_propagate_copies(body, protected))
+        if syntax.to_source(new) == syntax.to_source(body):
+            break
+        body = new
+    fn.body = body
+    return fn
+
+
+def _stores(body) -> Counter:
+    counts: Counter = Counter()
+    for node in body:
+        for n in gast.walk(node):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param)):
+                counts[n.id] += 1
+    return counts
+
+
+def _loads(body) -> Counter:
+    counts: Counter = Counter()
+    for node in body:
+        for n in gast.walk(node):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
+                counts[n.id] += 1
+    return counts
+
+
+def _rename(nodes, old: str, new: str):
+    for node in nodes:
+        for n in gast.walk(node):
+            if isinstance(n, gast.Name) and n.id == old:
+                n.id = new
+
+
+def _propagate_copies(body: List, protected: Set[str]) -> List:
+    body = [syntax.copy_node(s) for s in body]
+    stores = _stores(body)
+    loads = _loads(body)
+    for i, stmt in enumerate(body):
+        if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Name)):
+            continue
+        target, source = stmt.targets[0].id, stmt.value.id
+        if stores[target] != 1 or stores[source] > 1:
+            continue
+        if target not in protected:
+            # uses of the copy read the source instead
+            _rename(body[i + 1:], target, source)
+            body[i] = gast.Pass()
+            return _propagate_copies([s for s in body if not isinstance(s, gast.Pass)], protected)
+        if source not in protected and loads[source] == 1 and stores[source] == 1:
+            # the source exists only to be copied: give its definition the target's name
+            _rename(body[:i], source, target)
+            body[i] = gast.Pass()
+            return _propagate_copies([s for s in body if not isinstance(s, gast.Pass)], protected)
+    return body
+
+
+def _dead_code(body: List) -> List:
+    live: Set[str] = set()
+    out: List = []
+    for stmt in reversed(body):
+        if (isinstance(stmt, gast.Assign) and all(isinstance(t, gast.Name) for t in stmt.targets)
+                and not (syntax.stored_names(stmt.targets) & live)):
+            continue
+        out.append(stmt)
+        if isinstance(stmt, gast.Assign) and all(isinstance(t, gast.Name) for t in stmt.targets):
+            live -= syntax.stored_names(stmt.targets)
+        live |= syntax.loaded_names(stmt)
+    out.reverse()
+    return _drop_empty_sections(out)
+
+
+def _drop_empty_sections(body: List) -> List:
+    """A ``# backward`` comment with nothing after it says nothing."""
+    out = []
+    for i, stmt in enumerate(body):
+        if syntax.is_comment(stmt):
+            following = body[i + 1:i + 2]
+            if not following or syntax.is_comment(following[0]) or isinstance(following[0], gast.Return):
+                continue
+        out.append(stmt)
+    return out

@@ -1,0 +1,193 @@
+"""Parse: from a Python function object to a gast tree and the namespace it runs in.
+
+Finds the source however the function was defined (module, nested function,
+Jupyter cell, ``python file.py``, an inline ``lambda`` among others on its
+line) and records where each node came from, so later errors point at the
+user's line.  Decorators are dropped: we differentiate the function body.
+"""
+from __future__ import annotations
+
+import builtins
+import inspect
+import linecache
+import textwrap
+import types
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional
+
+import gast
+
+from . import syntax
+from .errors import TransformError
+
+
+@dataclass
+class Parsed:
+    """A user function ready for normalization."""
+
+    fn: Callable
+    node: gast.FunctionDef
+    filename: str
+    line_offset: int            # file line = node.lineno + line_offset
+    namespace: Dict[str, object] = field(default_factory=dict)
+    is_lambda: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    def where(self, node=None) -> dict:
+        """``filename``/``lineno``/``function`` keywords for a TransformError at ``node``."""
+        line = getattr(node, "lineno", None) if node is not None else None
+        if line is None:
+            line = self.node.lineno
+        return dict(filename=self.filename, lineno=line + self.line_offset,
+                    function=getattr(self.fn, "__name__", self.name))
+
+    def error(self, message: str, node=None, hint: Optional[str] = None) -> TransformError:
+        return TransformError(message, hint=hint, **self.where(node))
+
+
+def parse(fn: Callable) -> Parsed:
+    """Parse ``fn`` (a Python function, or a function tangentish generated)."""
+    generated = getattr(fn, "__tangentish_generated__", None)
+    if generated is not None:
+        return generated.reparse()
+    if not isinstance(fn, types.FunctionType):
+        raise _not_python(fn)
+    code = fn.__code__
+    filename = code.co_filename
+    try:
+        lines, start = inspect.getsourcelines(fn)
+    except (OSError, TypeError) as e:
+        raise TransformError(
+            f"cannot read the source of `{fn.__qualname__}` ({e})", filename=filename,
+            lineno=code.co_firstlineno, function=fn.__name__,
+            hint="tangentish reads source code: define the function in a file or a notebook "
+                 "cell, not with exec() or an interactive prompt without history.") from None
+    start = max(start, 1)
+    source = textwrap.dedent("".join(lines))
+    if fn.__name__ == "<lambda>":
+        node = _find_lambda(fn, source, filename, start)
+        is_lambda = True
+    else:
+        node = _parse_def(source, fn, filename, start)
+        is_lambda = False
+    node.decorator_list = []
+    parsed = Parsed(fn=fn, node=node, filename=filename, line_offset=start - 1,
+                    namespace=namespace_of(fn), is_lambda=is_lambda)
+    return parsed
+
+
+def namespace_of(fn: Callable) -> Dict[str, object]:
+    """The globals of ``fn`` overlaid with its closure's current values."""
+    ns = dict(fn.__globals__)
+    if fn.__closure__:
+        for var, cell in zip(fn.__code__.co_freevars, fn.__closure__):
+            try:
+                ns[var] = cell.cell_contents
+            except ValueError:  # cell not filled yet (a later-defined nested function)
+                pass
+    return ns
+
+
+def _not_python(fn) -> TransformError:
+    what = getattr(fn, "__name__", repr(fn))
+    if isinstance(fn, (types.BuiltinFunctionType, types.BuiltinMethodType)) or getattr(builtins, what, None) is fn:
+        kind = "a builtin"
+    elif callable(fn) and not isinstance(fn, types.FunctionType):
+        kind = f"a {type(fn).__name__} object, not a Python function"
+    else:
+        kind = "not a Python function"
+    return TransformError(
+        f"cannot differentiate `{what}`: it is {kind}, so there is no Python source to transform",
+        hint="wrap it in a Python function (def f(x): return np.sin(x)), or register a rule for "
+             "it with @tangentish.primitive and @tangentish.adjoint.")
+
+
+def _parse_def(source: str, fn, filename: str, start: int) -> gast.FunctionDef:
+    try:
+        module = gast.parse(source)
+    except SyntaxError as e:
+        raise TransformError(f"cannot parse the source of `{fn.__name__}`: {e.msg}",
+                             filename=filename, lineno=start + (e.lineno or 1) - 1,
+                             function=fn.__name__) from None
+    for node in module.body:
+        if isinstance(node, (gast.FunctionDef, gast.AsyncFunctionDef)) and node.name == fn.__name__:
+            if isinstance(node, gast.AsyncFunctionDef):
+                raise TransformError("cannot differentiate an `async def` function", filename=filename,
+                                     lineno=start, function=fn.__name__,
+                                     hint="make it an ordinary def.")
+            return node
+    raise TransformError(f"found no definition of `{fn.__name__}` in its source", filename=filename,
+                         lineno=start, function=fn.__name__)
+
+
+def _candidate_sources(source: str) -> List[str]:
+    """The lambda's lines may be a fragment (inside a call spanning lines): trim until it parses."""
+    lines = source.splitlines()
+    out = []
+    for end in range(len(lines), 0, -1):
+        text = "\n".join(lines[:end])
+        for attempt in (text, "(" + text + "\n)", text.rstrip().rstrip(",") ):
+            try:
+                gast.parse(attempt)
+            except SyntaxError:
+                continue
+            out.append(attempt)
+            return out
+    return out
+
+
+def _find_lambda(fn, source: str, filename: str, start: int) -> gast.FunctionDef:
+    """Pick the lambda on its line whose code matches ``fn``'s, and make it a def."""
+    code = fn.__code__
+    texts = _candidate_sources(source)
+    if not texts:
+        raise TransformError("cannot parse the line that defines this lambda", filename=filename,
+                             lineno=start, function="<lambda>",
+                             hint="give the function a name with def.")
+    lambdas = [n for n in gast.walk(gast.parse(texts[0])) if isinstance(n, gast.Lambda)]
+    args = list(code.co_varnames[:code.co_argcount])
+    matches = []
+    for lam in lambdas:
+        names = [a.id for a in lam.args.args]
+        if names != args:
+            continue
+        if lam.lineno + start - 1 != code.co_firstlineno and len(lambdas) > 1:
+            continue
+        referenced = syntax.loaded_names(lam.body) - set(names)
+        known = set(code.co_names) | set(code.co_freevars) | set(code.co_varnames) | set(code.co_cellvars)
+        if referenced <= known:
+            matches.append(lam)
+    if len(matches) > 1:
+        positions = _column_of(code)
+        if positions is not None:
+            matches = [m for m in matches if m.body.col_offset <= positions]
+            matches = matches[-1:]
+    if len(matches) != 1:
+        raise TransformError(
+            "cannot tell which lambda on this line is the one to differentiate" if matches else
+            "cannot find this lambda's source on its line", filename=filename,
+            lineno=code.co_firstlineno, function="<lambda>",
+            hint="give the function a name with def, or put each lambda on its own line.")
+    lam = matches[0]
+    node = gast.FunctionDef(name="<lambda>", args=lam.args, body=[gast.Return(value=lam.body)],
+                            decorator_list=[], returns=None, type_comment=None, type_params=[])
+    gast.copy_location(node, lam)
+    node.body[0].lineno = lam.lineno
+    return node
+
+
+def _column_of(code) -> Optional[int]:
+    """Column where the lambda body starts (Python 3.11+ records it)."""
+    positions = getattr(code, "co_positions", None)
+    if positions is None:
+        return None
+    cols = [p[2] for p in positions() if p[2] is not None]
+    return min(cols) if cols else None
+
+
+def register_source(filename: str, source: str) -> None:
+    """Put generated source into linecache so tracebacks and inspect can read it."""
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)

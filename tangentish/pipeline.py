@@ -1,0 +1,146 @@
+"""The pipeline, end to end: parse -> fence -> normalize -> reverse/forward -> optimize -> emit.
+
+Each step is its own module; this one only calls them in order and caches the
+result.  Calls to other user functions are differentiated by the same
+pipeline, recursively, and reused.
+"""
+from __future__ import annotations
+
+import types
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+from . import emit as emit_pass
+from . import fence, optimize, reverse, syntax, templates
+from .cache import cached
+from .normalize import normalize
+from .parse import Parsed, parse
+
+_MISSING = object()
+
+
+@dataclass
+class Derivative:
+    """A compiled derivative function and everything needed to show or re-read it."""
+
+    name: str
+    function: types.FunctionType
+    source: str                  # this function's own module source
+    seed: Optional[str]          # name of the seed parameter (vjp) or variable
+    emitted: emit_pass.Emitted
+    user_fn: Callable
+    callees: List["Derivative"] = field(default_factory=list)
+    _refresh: List[Tuple[str, object, object]] = field(default_factory=list)
+
+    def full_source(self) -> str:
+        """This function with every derivative it calls, as one runnable module."""
+        imports: List[str] = []
+        bodies: List[str] = []
+        for d in self._all():
+            head, _, body = _split_imports(d.source)
+            for line in head:
+                if line not in imports:
+                    imports.append(line)
+            if body not in bodies:
+                bodies.append(body)
+        return "\n".join(imports) + ("\n\n\n" if imports else "") + "\n\n\n".join(bodies) + "\n"
+
+    def _all(self) -> List["Derivative"]:
+        out: List[Derivative] = []
+        for c in self.callees:
+            for d in c._all():
+                if d not in out:
+                    out.append(d)
+        out.append(self)
+        return out
+
+    def refresh(self) -> None:
+        """Re-read the user's globals and closure cells the code uses (they may have changed)."""
+        ns = self.emitted.namespace
+        for name, cell, globs in self._refresh:
+            if cell is not None:
+                try:
+                    value = cell.cell_contents
+                except ValueError:
+                    continue
+            else:
+                value = globs.get(name, _MISSING)
+                if value is _MISSING:
+                    continue
+            if ns.get(name, _MISSING) is not value:
+                ns[name] = value
+        for c in self.callees:
+            c.refresh()
+
+
+def _split_imports(source: str):
+    lines = source.strip("\n").split("\n")
+    head = []
+    while lines and (lines[0].startswith("import ") or lines[0].startswith("from ") or not lines[0].strip()):
+        line = lines.pop(0)
+        if line.strip():
+            head.append(line)
+    return head, None, "\n".join(lines).strip("\n")
+
+
+def _refresh_list(fn: Callable, refs: Sequence[str]):
+    cells = {}
+    if getattr(fn, "__closure__", None):
+        cells = dict(zip(fn.__code__.co_freevars, fn.__closure__))
+    globs = getattr(fn, "__globals__", {})
+    return [(name, cells.get(name), globs) for name in refs]
+
+
+def prepare(fn: Callable):
+    """Parse, fence and normalize ``fn``."""
+    templates.load_builtin()
+    parsed = parse(fn)
+    fence.check(parsed)
+    return normalize(parsed)
+
+
+def wrt_names(unit, wrt: Sequence) -> List[str]:
+    """Parameter names for ``wrt`` given as positions or names."""
+    from .errors import TransformError
+    names = []
+    for w in wrt:
+        if isinstance(w, str):
+            if w not in unit.params:
+                raise TransformError(f"wrt={w!r} is not a parameter of `{unit.parsed.name}`; its "
+                                     f"parameters are {', '.join(unit.params) or '(none)'}",
+                                     **unit.parsed.where())
+            names.append(w)
+        elif isinstance(w, int) and not isinstance(w, bool):
+            if not -len(unit.params) <= w < len(unit.params):
+                raise TransformError(f"wrt={w} is out of range: `{unit.parsed.name}` takes "
+                                     f"{len(unit.params)} positional parameter(s)",
+                                     **unit.parsed.where())
+            names.append(unit.params[w])
+        else:
+            raise TransformError(f"wrt must hold parameter positions or names, not {w!r}")
+    return names
+
+
+def reverse_derivative(fn: Callable, wrt: Tuple, mode: str) -> Derivative:
+    """The cached reverse-mode derivative of ``fn``."""
+    return cached(fn, ("reverse", wrt, mode), lambda: _build_reverse(fn, wrt, mode))
+
+
+def _build_reverse(fn: Callable, wrt: Tuple, mode: str) -> Derivative:
+    unit = prepare(fn)
+    names = wrt_names(unit, wrt)
+    callees: List[Derivative] = []
+
+    def callee(user_fn, positions, binder):
+        d = reverse_derivative(user_fn, tuple(positions), "vjp")
+        if d not in callees:
+            callees.append(d)
+        return binder(d.name, d.function), d.seed
+
+    binder = reverse.GlobalBinder(unit)
+    node, seed = reverse.transform(unit, names, mode, callee, binder)
+    user_names = unit.local_names() - {seed}
+    node = optimize.optimize(node, protected=user_names)
+    emitted = emit_pass.emit(node, unit.parsed.namespace, binder.bound, unit.parsed.namespace)
+    return Derivative(node.name, emitted.function, emitted.source, seed, emitted, fn, callees,
+                      _refresh_list(fn, emitted.user_refs))

@@ -1,0 +1,108 @@
+"""The tables of differentiation rules, and the decorators that fill them.
+
+Rules are *templates*: ordinary Python functions whose body says how to
+differentiate one primitive.  ``d[x]`` stands for the adjoint of ``x`` and
+``t[x]`` for its tangent; a line ``d[x] += expr`` is one contribution.  The
+first parameter of a rule is the primitive's result, the rest copy the
+primitive's signature (defaults included), so keyword arguments bind for free.
+
+The transformer never calls a rule: it reads its source and pastes the body into
+the generated derivative.  That is why rules live in tables keyed by the
+primitive callable itself (``np.exp``), and why ``d`` and ``t`` below exist
+only so template files import and lint cleanly.
+
+Templates in ``templates/`` and users (``tangentish.adjoint``) use the same
+decorators, so a user rule is exactly as powerful as a built-in one.
+"""
+from __future__ import annotations
+
+from typing import Callable, Dict, Set
+
+#: primitive callable -> reverse-mode template (result, *primitive args)
+REVERSE: Dict[Callable, Callable] = {}
+#: primitive callable -> forward-mode template (result, *primitive args)
+FORWARD: Dict[Callable, Callable] = {}
+#: primitive callables whose result is linear in their first argument: the
+#: tangent is the same call applied to the tangent of that argument.
+LINEAR: Set[Callable] = set()
+#: callables whose result carries no derivative (comparisons, shapes, rounding).
+NONDIFF: Set[Callable] = set()
+#: user functions the transformer must not look inside (``@tangentish.primitive``).
+PRIMITIVES: Set[Callable] = set()
+
+
+class _Marker:
+    """``d[x]`` / ``t[x]`` placeholders; only meaningful inside a template."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getitem__(self, key):
+        raise RuntimeError(f"`{self._name}[...]` only has meaning inside a tangentish template")
+
+    def __setitem__(self, key, value):
+        raise RuntimeError(f"`{self._name}[...]` only has meaning inside a tangentish template")
+
+    def __repr__(self) -> str:
+        return f"<tangentish template marker {self._name}>"
+
+
+d = _Marker("d")
+t = _Marker("t")
+
+
+def _register(table: Dict[Callable, Callable], keys, kind: str):
+    if not keys:
+        raise TypeError(f"@{kind}(...) needs the callable(s) the rule is for")
+
+    def decorate(rule: Callable) -> Callable:
+        for key in keys:
+            table[key] = rule
+        return rule
+    return decorate
+
+
+def adjoint(*primitives: Callable):
+    """Register a reverse-mode template for each of ``primitives``.
+
+    >>> @adjoint(np.exp)
+    ... def exp(y, x):
+    ...     d[x] += d[y] * y
+    """
+    return _register(REVERSE, primitives, "adjoint")
+
+
+def tangent(*primitives: Callable):
+    """Register a forward-mode template for each of ``primitives``.
+
+    >>> @tangent(np.exp)
+    ... def exp(y, x):
+    ...     t[y] += t[x] * y
+    """
+    return _register(FORWARD, primitives, "tangent")
+
+
+def linear(*primitives: Callable):
+    """Mark primitives linear in their first argument (forward rule for free).
+
+    Usable as a decorator on an adjoint template or as a plain call.
+    """
+    LINEAR.update(primitives)
+
+    def decorate(rule):
+        return rule
+    return decorate
+
+
+def nondifferentiable(*callables: Callable) -> None:
+    """Declare callables whose results have zero derivative everywhere it exists."""
+    NONDIFF.update(callables)
+
+
+def primitive(fn: Callable) -> Callable:
+    """Stop the transformer at ``fn``: its derivative comes from a registered rule.
+
+    Pair it with ``@tangentish.adjoint(fn)`` and/or ``@tangentish.tangent(fn)``.
+    """
+    PRIMITIVES.add(fn)
+    return fn

@@ -1,0 +1,162 @@
+"""Resolve: what callable does a normalized expression apply, and to which arguments?
+
+Operators, method calls and attributes all map to one key in the rule tables,
+so ``x.sum(axis=0)``, ``np.sum(x, axis=0)`` and ``sum`` imported from numpy
+share one template, while the generated forward sweep keeps the user's spelling.
+"""
+from __future__ import annotations
+
+import builtins
+import operator
+import types
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Set
+
+import gast
+import numpy as np
+
+from . import registry, syntax
+
+BINOPS = {
+    gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+    gast.Div: operator.truediv, gast.Pow: operator.pow, gast.MatMult: operator.matmul,
+    gast.Mod: operator.mod, gast.FloorDiv: operator.floordiv,
+    gast.BitAnd: operator.and_, gast.BitOr: operator.or_, gast.BitXor: operator.xor,
+    gast.LShift: operator.lshift, gast.RShift: operator.rshift,
+}
+UNARYOPS = {gast.USub: operator.neg, gast.UAdd: operator.pos, gast.Not: operator.not_,
+            gast.Invert: operator.invert}
+
+#: methods whose NumPy function has another name
+METHOD_FUNCTIONS = {"flatten": np.ravel, "conj": np.conjugate, "conjugate": np.conjugate}
+#: methods taking ``*shape``/``*axes`` where the function takes one tuple
+VARARG_METHODS = {"reshape", "transpose"}
+#: attributes that are differentiable functions of the array
+ARRAY_ATTRIBUTES = {"T": np.transpose, "real": np.real, "imag": np.imag}
+#: attributes that carry no derivative
+INERT_ATTRIBUTES = {"shape", "size", "ndim", "dtype", "itemsize", "nbytes", "strides", "flags"}
+#: builtins that behave as a NumPy function of their argument
+BUILTIN_FUNCTIONS = {abs: np.absolute}
+
+
+@dataclass
+class Op:
+    """One primitive application: ``key(*args, **kwargs)``, spelled ``label`` by the user."""
+
+    kind: str                    # "rule", "user", "nondiff", "copy", "literal", "unknown"
+    key: object = None
+    args: List[gast.AST] = field(default_factory=list)
+    kwargs: Dict[str, gast.AST] = field(default_factory=dict)
+    label: str = ""
+
+
+def is_function_like(obj) -> bool:
+    return isinstance(obj, (types.FunctionType, types.BuiltinFunctionType, np.ufunc)) or callable(obj)
+
+
+class Resolver:
+    """Looks names up in the user's namespace; ``locals`` are the function's variables."""
+
+    def __init__(self, namespace: Dict[str, object], locals_: Set[str]):
+        self.namespace = namespace
+        self.locals = locals_
+
+    def lookup(self, node) -> object:
+        """The Python object a global expression (``np.linalg.inv``) denotes, or None."""
+        if isinstance(node, gast.Name):
+            if node.id in self.locals:
+                return None
+            if node.id in self.namespace:
+                return self.namespace[node.id]
+            return getattr(builtins, node.id, None)
+        if isinstance(node, gast.Attribute):
+            base = self.lookup(node.value)
+            if base is None:
+                return None
+            return getattr(base, node.attr, None)
+        return None
+
+    def is_local_value(self, node) -> bool:
+        """Is ``node`` rooted in a local variable (so ``.attr`` is an array method)?"""
+        while isinstance(node, (gast.Attribute, gast.Subscript)):
+            node = node.value
+        return isinstance(node, gast.Name) and node.id in self.locals
+
+    def op_of(self, expr) -> Op:
+        """Classify the right-hand side of a normalized assignment."""
+        if isinstance(expr, gast.Name):
+            return Op("copy", args=[expr], label=expr.id) if expr.id in self.locals else Op("literal")
+        if isinstance(expr, gast.Constant):
+            return Op("literal")
+        if isinstance(expr, gast.BinOp):
+            return self._rule(BINOPS[type(expr.op)], [expr.left, expr.right], {}, _op_label(expr.op))
+        if isinstance(expr, gast.UnaryOp):
+            return self._rule(UNARYOPS[type(expr.op)], [expr.operand], {}, _op_label(expr.op))
+        if isinstance(expr, (gast.Compare, gast.BoolOp)):
+            return Op("nondiff", label="comparison")
+        if isinstance(expr, gast.Subscript):
+            if not self.is_local_value(expr.value):
+                return Op("literal")
+            return self._rule(operator.getitem, [expr.value, expr.slice], {}, "indexing")
+        if isinstance(expr, gast.Attribute):
+            if not self.is_local_value(expr.value):
+                return Op("literal")
+            if expr.attr in INERT_ATTRIBUTES:
+                return Op("nondiff", label="." + expr.attr)
+            if expr.attr in ARRAY_ATTRIBUTES:
+                return self._rule(ARRAY_ATTRIBUTES[expr.attr], [expr.value], {}, "." + expr.attr)
+            return Op("unknown", label="." + expr.attr)
+        if isinstance(expr, gast.Call):
+            return self._call(expr)
+        if isinstance(expr, (gast.Tuple, gast.List, gast.Dict)):
+            return Op("container", label=type(expr).__name__.lower())
+        return Op("unknown", label=type(expr).__name__)
+
+    def _call(self, call: gast.Call) -> Op:
+        kwargs = {k.arg: k.value for k in call.keywords if k.arg is not None}
+        if any(k.arg is None for k in call.keywords) or any(isinstance(a, gast.Starred) for a in call.args):
+            return Op("unknown", label=syntax.to_source(call.func) + "(*args/**kwargs)")
+        func = call.func
+        if isinstance(func, gast.Attribute) and self.is_local_value(func.value):
+            return self._method(func.value, func.attr, list(call.args), kwargs)
+        obj = self.lookup(func)
+        label = syntax.to_source(func)
+        if obj is None:
+            return Op("unknown", label=label)
+        obj = BUILTIN_FUNCTIONS.get(obj, obj) if _hashable(obj) else obj
+        return self._rule(obj, list(call.args), kwargs, label)
+
+    def _method(self, receiver, method: str, args, kwargs) -> Op:
+        label = "." + method
+        if method in VARARG_METHODS and (len(args) > 1 or (len(args) == 1 and isinstance(args[0], gast.Constant))):
+            args = [syntax.tuple_(args)]
+        fn = METHOD_FUNCTIONS.get(method) or getattr(np, method, None)
+        if fn is None:
+            return Op("unknown", label=label)
+        return self._rule(fn, [receiver] + args, kwargs, label)
+
+    def _rule(self, key, args, kwargs, label) -> Op:
+        if _hashable(key):
+            if key in registry.PRIMITIVES or key in registry.REVERSE or key in registry.FORWARD:
+                return Op("rule", key, args, kwargs, label)
+            if key in registry.NONDIFF:
+                return Op("nondiff", key, args, kwargs, label)
+        if isinstance(key, type) and key in (int, bool, str, range, len, type, isinstance):
+            return Op("nondiff", key, args, kwargs, label)
+        if isinstance(key, types.FunctionType) or hasattr(key, "__tangentish_generated__"):
+            return Op("user", key, args, kwargs, label)
+        return Op("unknown", key, args, kwargs, label)
+
+
+def _hashable(obj) -> bool:
+    try:
+        hash(obj)
+    except TypeError:
+        return False
+    return True
+
+
+def _op_label(op) -> str:
+    return {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**",
+            gast.MatMult: "@", gast.Mod: "%", gast.FloorDiv: "//", gast.USub: "unary -",
+            gast.UAdd: "unary +", gast.Not: "not", gast.Invert: "~"}.get(type(op), type(op).__name__)

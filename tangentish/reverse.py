@@ -1,0 +1,258 @@
+"""Reverse mode: the forward sweep, then the adjoint of each statement in reverse order.
+
+Input: a normalized `Unit` (every statement one primitive, every value one
+name).  Output: a function whose body is the user's forward computation
+followed by a backward sweep filled in from the templates.
+
+Symbolic zeros are a set of names, not a pass: ``nonzero`` holds the
+variables whose adjoint has received a contribution.  A statement whose
+result has a zero adjoint produces nothing; a contribution to an inactive or
+constant argument is dropped; the first contribution to ``x`` is written
+``dx = ...`` and later ones ``dx = dx + ...``.
+"""
+from __future__ import annotations
+
+from typing import Callable, Dict, List, Optional, Sequence
+
+import gast
+import numpy as np
+
+from . import registry, runtime, syntax, templates
+from .activity import active_names
+from .errors import TransformError
+from .normalize import Unit
+from .resolve import Op, Resolver
+
+
+class GlobalBinder:
+    """Names under which generated code reaches the objects templates mention."""
+
+    def __init__(self, unit: Unit):
+        self.unit = unit
+        self.bound: Dict[str, object] = {}
+        self.user_locals = unit.local_names()
+
+    def __call__(self, name: str, obj) -> str:
+        for existing, value in self.bound.items():
+            if value is obj and (existing == name or existing.startswith(name + "_")):
+                return existing
+        user = self.unit.parsed.namespace
+        clash = (name in self.user_locals or (name in user and user[name] is not obj)
+                 or (name in self.bound and self.bound[name] is not obj))
+        if clash:
+            name = self.unit.namer.fresh(name)
+        self.unit.namer.reserve([name])
+        self.bound[name] = obj
+        return name
+
+
+class ReverseTransform:
+    """Builds the backward sweep of one normalized function."""
+
+    def __init__(self, unit: Unit, wrt: Sequence[str], callee: Callable, binder: GlobalBinder):
+        self.unit = unit
+        self.wrt = list(wrt)
+        self.callee = callee
+        self.bind_global = binder
+        self.resolver = Resolver(unit.parsed.namespace, unit.local_names())
+        self.active = active_names(unit.body, self.wrt, self.resolver)
+        self.nonzero: set = set()
+        self.namer = unit.namer
+
+    # -- adjoint bookkeeping --------------------------------------------------
+    def adj(self, var: str) -> str:
+        return self.namer.adjoint(var)
+
+    def read(self, marker: str, node) -> Optional[gast.Name]:
+        if marker == "d" and isinstance(node, gast.Name) and node.id in self.nonzero:
+            return syntax.name(self.adj(node.id))
+        return None
+
+    def accumulate(self, target, value, out: List) -> None:
+        """``d[target] += value``, as ``dx = value`` the first time."""
+        if isinstance(target, gast.Name):
+            if target.id not in self.active:
+                return
+            dx = self.adj(target.id)
+            if target.id in self.nonzero:
+                value = gast.BinOp(left=syntax.name(dx), op=gast.Add(), right=value)
+            self.nonzero.add(target.id)
+            out.append(syntax.assign(dx, value))
+            return
+        if isinstance(target, (gast.List, gast.Tuple)):
+            if not any(isinstance(e, gast.Name) and e.id in self.active for e in target.elts):
+                return
+            parts = self.namer.fresh("dparts")
+            out.append(syntax.assign(parts, value))
+            for i, elt in enumerate(target.elts):
+                part = gast.Subscript(value=syntax.name(parts), slice=syntax.const(i), ctx=gast.Load())
+                self.accumulate(elt, part, out)
+
+    # -- statements -------------------------------------------------------------
+    def backward(self, stmts) -> List[gast.AST]:
+        out: List[gast.AST] = []
+        for stmt in reversed(stmts):
+            method = getattr(self, "back_" + type(stmt).__name__, None)
+            if method is None:
+                raise self.error(stmt, f"cannot differentiate through a `{type(stmt).__name__}` "
+                                       "statement yet", "rewrite it as straight-line assignments.")
+            method(stmt, out)
+        return out
+
+    def back_Expr(self, stmt, out):
+        pass
+
+    back_Assert = back_Pass = back_Raise = back_Expr
+
+    def back_Return(self, stmt, out):
+        pass
+
+    def back_Assign(self, stmt, out):
+        target = stmt.targets[0]
+        if not isinstance(target, gast.Name) or target.id not in self.nonzero or target.id not in self.active:
+            return
+        op = self.resolver.op_of(stmt.value)
+        handler = getattr(self, "op_" + op.kind)
+        handler(stmt, target, op, out)
+
+    # -- one handler per kind of operation ----------------------------------------
+    def op_copy(self, stmt, target, op: Op, out):
+        self.accumulate(op.args[0], syntax.name(self.adj(target.id)), out)
+
+    def op_literal(self, stmt, target, op, out):
+        pass
+
+    def op_nondiff(self, stmt, target, op, out):
+        pass
+
+    def op_rule(self, stmt, target, op: Op, out):
+        rule_fn = registry.REVERSE.get(op.key)
+        if rule_fn is None:
+            raise self.error(stmt, f"`{op.label}` has no reverse-mode rule",
+                             f"register one with @tangentish.adjoint({_callable_name(op.key)}).")
+        rule = templates.rule(rule_fn)
+        filler = templates.Filler(rule, target, op.args, op.kwargs, self.read, self.namer,
+                                  self.bind_global, op.label)
+        try:
+            items = filler.fill()
+        except TransformError as e:
+            raise self.error(stmt, e.message, e.hint) from None
+        for item in items:
+            if isinstance(item, templates.Contribution):
+                self.accumulate(item.target, item.value, out)
+            else:
+                out.append(item)
+
+    def op_user(self, stmt, target, op: Op, out):
+        positions = [i for i, a in enumerate(op.args)
+                     if isinstance(a, gast.Name) and a.id in self.active]
+        if not positions:
+            return
+        if op.kwargs and any(isinstance(v, gast.Name) and v.id in self.active for v in op.kwargs.values()):
+            raise self.error(stmt, f"cannot yet differentiate `{op.label}` with respect to a keyword "
+                                   "argument", "pass the differentiated values positionally.")
+        try:
+            name, seed = self.callee(op.key, positions, self.bind_global)
+        except TransformError:
+            raise
+        keywords = [syntax.keyword(k, v) for k, v in op.kwargs.items()]
+        keywords.append(syntax.keyword(seed, syntax.name(self.adj(target.id))))
+        call = syntax.call(syntax.name(name), [syntax.copy_node(a) for a in op.args], keywords)
+        if len(positions) == 1:
+            self.accumulate(op.args[positions[0]], call, out)
+            return
+        parts = self.namer.fresh("d" + (op.label.split(".")[-1] or "call"))
+        out.append(syntax.assign(parts, call))
+        for k, i in enumerate(positions):
+            part = gast.Subscript(value=syntax.name(parts), slice=syntax.const(k), ctx=gast.Load())
+            self.accumulate(op.args[i], part, out)
+
+    def op_container(self, stmt, target, op, out):
+        raise self.error(stmt, "cannot differentiate through a tuple, list or dict built from "
+                               "differentiated values yet", "keep the values in separate variables.")
+
+    def op_unknown(self, stmt, target, op: Op, out):
+        what = f"`{op.label}`" if op.label else "this expression"
+        if op.key is not None and _is_numpy_like(op.key):
+            message = (f"no gradient template for {what} ({_callable_name(op.key)}): tangentish does not "
+                       "know how to differentiate it")
+            hint = (f"register a rule with @tangentish.adjoint({_callable_name(op.key)}) (see "
+                    "docs/primitives.md), or compute it from supported functions.")
+        else:
+            message = f"cannot differentiate through {what}: it is not a Python function with source"
+            hint = "mark it @tangentish.primitive and register a rule with @tangentish.adjoint."
+        raise self.error(stmt, message, hint)
+
+    # -- errors -------------------------------------------------------------------
+    def error(self, stmt, message: str, hint: Optional[str] = None) -> TransformError:
+        origin = self.unit.origin.get(id(stmt), stmt)
+        return self.unit.parsed.error(message, origin, hint=hint)
+
+
+def _is_numpy_like(obj) -> bool:
+    module = getattr(obj, "__module__", None) or ""
+    return isinstance(obj, np.ufunc) or module.split(".")[0] in ("numpy", "scipy")
+
+
+def _callable_name(obj) -> str:
+    name = getattr(obj, "__name__", repr(obj))
+    module = getattr(obj, "__module__", None)
+    if isinstance(obj, np.ufunc) or (module or "").startswith("numpy"):
+        return f"np.{name}"
+    return f"{module}.{name}" if module and module != "builtins" else name
+
+
+def transform(unit: Unit, wrt: Sequence[str], mode: str, callee: Callable,
+              binder: Optional[GlobalBinder] = None) -> gast.FunctionDef:
+    """The derivative of ``unit`` as a function definition.
+
+    ``mode`` is ``"grad"`` (scalar output, seed 1), ``"value_and_grad"`` (also
+    returns the value) or ``"vjp"`` (the seed is an extra last parameter).
+    """
+    binder = binder or GlobalBinder(unit)
+    rt = ReverseTransform(unit, wrt, callee, binder)
+    result = unit.result
+    if result is None:
+        raise unit.parsed.error("the function returns nothing, so it has no gradient", unit.parsed.node,
+                                hint="return the value to differentiate.")
+    forward = [s for s in unit.body if not isinstance(s, gast.Return)]
+    seed_name = rt.adj(result)
+    seed: List[gast.AST] = []
+    if result in rt.active:
+        rt.nonzero.add(result)
+        if mode != "vjp":
+            one = binder("one_like", runtime.one_like)
+            seed.append(syntax.assign(seed_name, syntax.call(syntax.name(one), [syntax.name(result)])))
+    elif mode != "vjp":
+        one = binder("one_like", runtime.one_like)
+        seed.append(gast.Expr(value=syntax.call(syntax.name(one), [syntax.name(result)])))
+    backward = rt.backward(forward)
+    returns = []
+    tail: List[gast.AST] = []
+    for w in wrt:
+        if w in rt.nonzero:
+            returns.append(syntax.name(rt.adj(w)))
+        else:
+            zeros = binder("zeros_like", runtime.zeros_like)
+            tail.append(syntax.assign(rt.adj(w), syntax.call(syntax.name(zeros), [syntax.name(w)])))
+            returns.append(syntax.name(rt.adj(w)))
+    grads = returns[0] if len(returns) == 1 else syntax.tuple_(returns)
+    if mode == "value_and_grad":
+        value = syntax.tuple_([syntax.name(result), grads])
+    else:
+        value = grads
+    body = forward + [syntax.comment("backward")] + seed + backward + tail + [syntax.ret(value)]
+    if forward:
+        body.insert(0, syntax.comment("forward"))
+    args = syntax.copy_node(unit.node.args)
+    if mode == "vjp":
+        seed_param = gast.Name(id=seed_name, ctx=gast.Param(), annotation=None, type_comment=None)
+        if args.defaults:   # after parameters with defaults, the seed must be keyword-only
+            args.kwonlyargs = list(args.kwonlyargs) + [seed_param]
+            args.kw_defaults = list(args.kw_defaults) + [None]
+        else:
+            args.args.append(seed_param)
+    fname = unit.namer.fresh(f"d{unit.node.name}_d{'_'.join(wrt)}")
+    fn = gast.FunctionDef(name=fname, args=args, body=body, decorator_list=[], returns=None,
+                          type_comment=None, type_params=[])
+    return fn, seed_name

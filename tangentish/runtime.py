@@ -1,0 +1,169 @@
+"""Helpers that generated derivative code calls; the only tangentish import of that code.
+
+Each helper is short on purpose: it is read by users in generated source.  They
+use array methods and ``numpy`` functions that CuPy and dask also provide, and
+import nothing of the transformer, so an exported derivative runs with this
+module alone.  Fast paths come first: in the common case (shapes already equal)
+a helper costs one comparison.
+"""
+import numpy as np
+
+__all__ = [
+    "unbroadcast", "unreduce", "one_like", "zeros_like", "tree_add", "mT",
+    "matmul_da", "matmul_db", "replace_zero", "unindex", "inverse_perm", "extremum_mask", "cast_like", "balanced_eq",
+]
+
+
+def unbroadcast(g, like):
+    """Sum ``g`` over the axes that broadcasting added to ``like``.
+
+    If ``z = x + y`` broadcast ``x`` from shape (3,) to (4, 3), then
+    dL/dx = sum over axis 0 of dL/dz: the adjoint has the shape of ``x`` again.
+    """
+    shape = np.shape(like)
+    if np.shape(g) == shape:
+        return g
+    g = np.asarray(g) if not hasattr(g, "ndim") else g
+    extra = g.ndim - len(shape)
+    if extra:
+        g = g.sum(axis=tuple(range(extra)))
+    ones = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if ones:
+        g = g.sum(axis=ones, keepdims=True)
+    return g if shape else g.reshape(())[()]
+
+
+def unreduce(g, x, axis=None, keepdims=False):
+    """Spread the adjoint ``g`` of a reduction of ``x`` back over ``x``'s shape.
+
+    ``y = x.sum(axis)`` copies each ``x`` element into one ``y`` element, so
+    dL/dx is dL/dy broadcast back along the reduced ``axis``.
+    """
+    shape = np.shape(x)
+    if not keepdims and axis is not None and shape:
+        axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+        axes = sorted(a % len(shape) for a in axes)
+        g = np.asarray(g) if not hasattr(g, "reshape") else g
+        g = g.reshape(tuple(1 if i in axes else n for i, n in enumerate(shape)))
+    if np.shape(g) == shape:
+        return g
+    return np.broadcast_to(g, shape)
+
+
+def one_like(y):
+    """The seed dL/dL = 1, in ``y``'s float dtype; ``grad`` needs a scalar ``y``."""
+    if np.ndim(y) != 0:
+        from tangentish.errors import TangentishError
+        raise TangentishError(
+            f"grad needs a function that returns a scalar, but it returned an array "
+            f"of shape {np.shape(y)}. Hint: use tangentish.vjp or tangentish.jacobian for "
+            f"vector outputs, or reduce the output (np.sum, np.mean) first.")
+    dtype = getattr(y, "dtype", None)
+    if dtype is not None and np.issubdtype(dtype, np.floating):
+        return dtype.type(1.0)
+    return 1.0
+
+
+def zeros_like(x):
+    """A zero adjoint with the structure of ``x``: dicts, lists and tuples included."""
+    if isinstance(x, dict):
+        return {k: zeros_like(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        zs = [zeros_like(v) for v in x]
+        return type(x)(*zs) if hasattr(x, "_fields") else type(x)(zs)
+    if isinstance(x, (bool, int, float, complex)):
+        return 0.0 * x if not isinstance(x, bool) else 0.0
+    if hasattr(x, "dtype") and not np.issubdtype(x.dtype, np.inexact):
+        return np.zeros(np.shape(x))
+    return x * 0 if not hasattr(x, "shape") else np.zeros_like(x)
+
+
+def tree_add(a, b):
+    """``a + b`` for adjoints that may be containers (summed leaf by leaf)."""
+    if isinstance(a, dict):
+        return {k: tree_add(a[k], b[k]) for k in a}
+    if isinstance(a, (list, tuple)):
+        s = [tree_add(u, v) for u, v in zip(a, b)]
+        return type(a)(*s) if hasattr(a, "_fields") else type(a)(s)
+    return a + b
+
+
+def mT(x):
+    """Matrix transpose of the last two axes (``x.T`` for a matrix, ``x`` for a vector)."""
+    return x if np.ndim(x) < 2 else np.swapaxes(x, -1, -2)
+
+
+def _promote(g, a, b):
+    """Treat vector operands of ``a @ b`` as matrices, as matmul does."""
+    a2 = a[None, :] if np.ndim(a) == 1 else a
+    b2 = b[:, None] if np.ndim(b) == 1 else b
+    if np.ndim(a) == 1:
+        g = np.expand_dims(g, -2)
+    if np.ndim(b) == 1:
+        g = np.expand_dims(g, -1)
+    return g, a2, b2
+
+
+def matmul_da(g, a, b):
+    """Adjoint of ``a`` in ``z = a @ b`` (or ``np.dot``) given ``g`` = dL/dz: ``g @ b.T``, any ranks."""
+    if np.ndim(a) == 2 and np.ndim(b) == 2:
+        return g @ b.T
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * b, a)
+    g2, a2, b2 = _promote(g, np.asarray(a), np.asarray(b))
+    da = unbroadcast(g2 @ mT(b2), a2)
+    return da.reshape(np.shape(a))
+
+
+def matmul_db(g, a, b):
+    """Adjoint of ``b`` in ``z = a @ b`` (or ``np.dot``) given ``g`` = dL/dz: ``a.T @ g``, any ranks."""
+    if np.ndim(a) == 2 and np.ndim(b) == 2:
+        return a.T @ g
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(a * g, b)
+    g2, a2, b2 = _promote(g, np.asarray(a), np.asarray(b))
+    db = unbroadcast(mT(a2) @ g2, b2)
+    return db.reshape(np.shape(b))
+
+
+def extremum_mask(x, y, axis=None, keepdims=False):
+    """Where ``x`` attains its max/min ``y``, split evenly among ties (sums to one)."""
+    hit = x == unreduce(y, x, axis, keepdims)
+    return hit / unreduce(np.sum(hit, axis=axis, keepdims=keepdims), x, axis, keepdims)
+
+
+def balanced_eq(x, z, y):
+    """1 where ``x`` is the winner of ``maximum(x, y)``, 0.5 on a tie, else 0."""
+    return (x == z) / (1.0 + (x == y))
+
+
+def cast_like(g, x):
+    """``g`` in ``x``'s float dtype: float32 inputs keep float32 adjoints."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is None or getattr(g, "dtype", dtype) == dtype or not np.issubdtype(dtype, np.inexact):
+        return g
+    return g.astype(dtype) if hasattr(g, "astype") else dtype.type(g)
+
+
+def replace_zero(x, value):
+    """``x`` with zeros replaced by ``value``: keeps log(x) finite where its factor is 0."""
+    return np.where(x == 0, value, x)
+
+
+def unindex(g, x, index):
+    """Adjoint of ``y = x[index]``: ``g`` scattered into zeros shaped like ``x``.
+
+    Repeated integer indices accumulate (``np.add.at``), as the chain rule asks.
+    """
+    out = np.zeros(np.shape(x), dtype=np.result_type(g, float))
+    parts = index if isinstance(index, tuple) else (index,)
+    if any(isinstance(p, (list, np.ndarray)) and np.asarray(p).dtype != bool for p in parts):
+        np.add.at(out, index, g)
+    else:
+        out[index] += g
+    return out
+
+
+def inverse_perm(axes):
+    """The permutation undoing ``np.transpose(x, axes)``."""
+    return None if axes is None else tuple(np.argsort(axes))

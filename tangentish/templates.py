@@ -1,0 +1,315 @@
+"""Templates: load the rule files and fill a rule's body in for one primitive application.
+
+A rule is read as source, never called.  Filling binds the rule's parameters
+to the user's argument nodes (by the rule's own signature, so keywords and
+defaults work), pastes the body, and expands ``d[x]``/``t[x]``:
+
+* a line that reads a zero adjoint/tangent, or writes to a constant or
+  inactive argument, is dropped;
+* a keyword argument computed only from parameters the user left at their
+  defaults is dropped (``unreduce(dy, x, axis=axis)`` -> ``unreduce(dy, x)``);
+* constants fold (``x ** (2 - 1)`` -> ``x``) and ``unbroadcast`` against an
+  operand that nothing else could have broadcast disappears.
+"""
+from __future__ import annotations
+
+import copy
+import importlib.util
+import inspect
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Set
+
+import gast
+
+from . import registry, runtime, syntax
+from .errors import TransformError
+
+_loaded = False
+
+
+def template_dir() -> Path:
+    """``templates/`` beside the package (checkout) or inside it (installed wheel)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_templates", here.parent / "templates"):
+        if candidate.is_dir() and (candidate / "arithmetic.py").exists():
+            return candidate
+    raise RuntimeError(f"tangentish cannot find its templates directory near {here}")
+
+
+def load_builtin() -> None:
+    """Execute every template file once; their decorators fill the registry."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for path in sorted(template_dir().glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        modname = f"tangentish._templates.{path.stem}"
+        if modname in sys.modules:
+            continue
+        spec = importlib.util.spec_from_file_location(modname, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[modname] = module
+        spec.loader.exec_module(module)
+
+
+@dataclass
+class Rule:
+    fn: Callable
+    node: gast.FunctionDef
+    signature: inspect.Signature
+    namespace: dict
+
+    @property
+    def params(self) -> List[str]:
+        return list(self.signature.parameters)
+
+
+_rules: Dict[Callable, Rule] = {}
+
+
+def rule(fn: Callable) -> Rule:
+    """The parsed form of rule function ``fn`` (cached)."""
+    if fn not in _rules:
+        try:
+            source = textwrap.dedent(inspect.getsource(fn))
+        except (OSError, TypeError) as e:
+            raise TransformError(f"cannot read the source of rule `{fn.__name__}` ({e})") from None
+        node = syntax.parse_function(source)
+        node.decorator_list = []
+        _rules[fn] = Rule(fn, node, inspect.signature(fn), fn.__globals__)
+    return _rules[fn]
+
+
+@dataclass
+class Contribution:
+    """``d[param] += value`` (reverse) or ``t[param] += value`` (forward)."""
+
+    param: str
+    target: gast.AST     # the user's argument node bound to ``param``
+    value: gast.AST
+
+
+class Filler:
+    """Fills one rule for one primitive application.
+
+    ``read(marker, node)`` returns the Name of the adjoint/tangent of the
+    user's argument ``node`` (``marker`` is ``"d"`` or ``"t"``), or None when
+    it is zero.  ``bind_global(name, obj)`` returns the name under which the
+    generated code can reach ``obj``.
+    """
+
+    def __init__(self, rule: Rule, result: gast.AST, args: list, kwargs: dict,
+                 read: Callable, namer, bind_global: Callable, label: str = ""):
+        self.rule = rule
+        self.read = read
+        self.namer = namer
+        self.bind_global = bind_global
+        try:
+            bound = rule.signature.bind(result, *args, **kwargs)
+        except TypeError as e:
+            raise TransformError(f"`{label or rule.fn.__name__}` called with arguments its "
+                                 f"rule does not accept: {e}",
+                                 hint="pass only the arguments the rule's signature names; "
+                                      "see docs/primitives.md.") from None
+        self.supplied: Set[str] = set(bound.arguments)
+        bound.apply_defaults()
+        self.bindings: Dict[str, gast.AST] = {}
+        for pname, value in bound.arguments.items():
+            self.bindings[pname] = value if isinstance(value, gast.AST) else syntax.const(value)
+        self.result_param = rule.params[0]
+        self.locals: Dict[str, str] = {}
+        self.dropped: Set[str] = set()
+
+    # -- public -------------------------------------------------------------
+    def fill(self) -> List[object]:
+        """Statements (template temporaries) and Contributions, in template order."""
+        out = []
+        for stmt in self.rule.node.body:
+            if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant):
+                continue  # docstring
+            item = self._statement(stmt)
+            if item is not None:
+                out.append(item)
+        return out
+
+    # -- statements -----------------------------------------------------------
+    def _statement(self, stmt):
+        if isinstance(stmt, (gast.AugAssign, gast.Assign)):
+            target = stmt.target if isinstance(stmt, gast.AugAssign) else stmt.targets[0]
+            marker = _marker(target)
+            if marker is not None:
+                param = target.slice.id
+                node = self.bindings.get(param)
+                if node is None or not isinstance(node, (gast.Name, gast.List, gast.Tuple)):
+                    return None
+                value = self._expr(stmt.value)
+                if value is None:
+                    return None
+                return Contribution(param, node, value)
+            if isinstance(target, gast.Name):
+                value = self._expr(stmt.value)
+                if value is None:
+                    self.dropped.add(target.id)
+                    return None
+                new = self.namer.fresh(target.id)
+                self.locals[target.id] = new
+                return syntax.assign(new, value)
+        raise TransformError(f"rule `{self.rule.fn.__name__}`: unsupported template statement "
+                             f"`{syntax.to_source(stmt)}`",
+                             hint="a rule body holds `d[x] += expr` lines and plain assignments.")
+
+    def _expr(self, expr):
+        expr = copy.deepcopy(expr)
+        self._drop_default_keywords(expr)
+        try:
+            expr = _Substitute(self).visit(expr)
+        except _Zero:
+            return None
+        return simplify(expr, self)
+
+    def _drop_default_keywords(self, expr) -> None:
+        defaulted = set(self.rule.params) - self.supplied
+        for node in gast.walk(expr):
+            if isinstance(node, gast.Call):
+                keep = []
+                for kw in node.keywords:
+                    used = syntax.loaded_names(kw.value) & set(self.rule.params)
+                    if used and used <= defaulted:
+                        continue
+                    keep.append(kw)
+                node.keywords = keep
+
+
+class _Zero(Exception):
+    """Raised while substituting when the line reads a symbolic zero."""
+
+
+class _Substitute(gast.NodeTransformer):
+    def __init__(self, filler: Filler):
+        self.f = filler
+
+    def visit_Subscript(self, node):
+        marker = _marker(node)
+        if marker is not None:
+            bound = self.f.bindings.get(node.slice.id)
+            found = self.f.read(marker, bound) if bound is not None else None
+            if found is None:
+                raise _Zero()
+            return found
+        node.value = self.visit(node.value)
+        if isinstance(node.slice, gast.Name) and node.slice.id in self.f.bindings:
+            node.slice = copy.deepcopy(self.f.bindings[node.slice.id])
+        else:
+            node.slice = self.visit(node.slice)
+        return node
+
+    def visit_Name(self, node):
+        f = self.f
+        if node.id in f.bindings:
+            value = copy.deepcopy(f.bindings[node.id])
+            if _is_index(value):
+                np_name = f.bind_global("np", __import__("numpy"))
+                value = gast.Subscript(value=syntax.parse_expr(f"{np_name}.s_"), slice=value,
+                                       ctx=gast.Load())
+            return value
+        if node.id in f.dropped:
+            raise _Zero()
+        if node.id in f.locals:
+            return syntax.name(f.locals[node.id])
+        if node.id in f.rule.namespace:
+            return syntax.name(f.bind_global(node.id, f.rule.namespace[node.id]))
+        return node
+
+
+def _is_index(node) -> bool:
+    return isinstance(node, gast.Slice) or (
+        isinstance(node, gast.Tuple) and any(isinstance(e, gast.Slice) for e in node.elts))
+
+
+def _marker(node) -> Optional[str]:
+    if (isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name)
+            and node.value.id in ("d", "t") and isinstance(node.slice, gast.Name)):
+        return node.value.id
+    return None
+
+
+# ---- simplification -------------------------------------------------------
+
+
+def _number(node):
+    if isinstance(node, gast.Constant) and type(node.value) in (int, float):
+        return node.value
+    if (isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub)
+            and isinstance(node.operand, gast.Constant) and type(node.operand.value) in (int, float)):
+        return -node.operand.value
+    return None
+
+
+def simplify(expr, filler: Optional[Filler] = None):
+    """Fold constants and drop identities, bottom-up."""
+    return _Simplify(filler).visit(expr)
+
+
+class _Simplify(gast.NodeTransformer):
+    def __init__(self, filler):
+        self.filler = filler
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        a, b = _number(node.left), _number(node.right)
+        op = type(node.op)
+        if a is not None and b is not None and op in _FOLD:
+            try:
+                return syntax.const(_FOLD[op](a, b))
+            except (ZeroDivisionError, OverflowError):
+                return node
+        if op is gast.Pow and b == 1:
+            return node.right if False else node.left
+        if op is gast.Mult and b == 1:
+            return node.left
+        if op is gast.Mult and a == 1:
+            return node.right
+        if op is gast.Div and b == 1:
+            return node.left
+        if op in (gast.Add, gast.Sub) and b == 0:
+            return node.left
+        return node
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        f = self.filler
+        if f is None or not node.args:
+            return node
+        func = f.bind_global and _resolved(node.func, f)
+        if func is runtime.unbroadcast and len(node.args) == 2 and not _could_broadcast(node.args[1], f):
+            return node.args[0]
+        return node
+
+
+def _resolved(func, filler):
+    if isinstance(func, gast.Name):
+        return filler.rule.namespace.get(func.id) if func.id not in filler.bindings else None
+    return None
+
+
+def _could_broadcast(target, filler) -> bool:
+    """Could an operand other than ``target`` have broadcast it?  Not if all others are numbers."""
+    others = [v for k, v in filler.bindings.items()
+              if k != filler.result_param and not _same(v, target)
+              and not (isinstance(v, gast.Constant) and v.value is None)]
+    return any(_number(v) is None for v in others)
+
+
+def _same(a, b) -> bool:
+    return isinstance(a, gast.Name) and isinstance(b, gast.Name) and a.id == b.id
+
+
+_FOLD = {
+    gast.Add: lambda a, b: a + b, gast.Sub: lambda a, b: a - b, gast.Mult: lambda a, b: a * b,
+    gast.Div: lambda a, b: a / b, gast.Pow: lambda a, b: a ** b,
+}

@@ -1,0 +1,92 @@
+"""Rules for the runtime helpers themselves, so generated code is differentiable again.
+
+``grad(grad(f))`` differentiates code that calls ``unbroadcast`` and friends;
+each helper is linear in its first argument, so its adjoint is its transpose.
+"""
+import numpy as np
+
+from tangentish.registry import adjoint, d, linear, nondifferentiable, t, tangent
+from tangentish.runtime import (tree_add, balanced_eq, cast_like, extremum_mask, inverse_perm, matmul_da,
+                                matmul_db, mT, one_like, replace_zero, unbroadcast, unindex,
+                                unreduce, zeros_like)
+
+
+@linear(unbroadcast)
+@adjoint(unbroadcast)
+def unbroadcast(r, g, like):
+    d[g] += np.broadcast_to(d[r], np.shape(g))
+
+
+@linear(np.broadcast_to)
+@adjoint(np.broadcast_to)
+def broadcast_to(y, array, shape):
+    d[array] += unbroadcast(d[y], array)
+
+
+@linear(unreduce)
+@adjoint(unreduce)
+def unreduce(r, g, x, axis=None, keepdims=False):
+    d[g] += np.reshape(np.sum(d[r], axis=axis, keepdims=keepdims), np.shape(g))
+
+
+@linear(unindex)
+@adjoint(unindex)
+def unindex(r, g, x, index):
+    d[g] += d[r][index]
+
+
+@linear(mT)
+@adjoint(mT)
+def mT(y, x):
+    d[x] += mT(d[y])
+
+
+@linear(cast_like)
+@adjoint(cast_like)
+def cast_like(y, g, x):
+    d[g] += d[y]
+
+
+@linear(replace_zero)
+@adjoint(replace_zero)
+def replace_zero(y, x, value):
+    d[x] += d[y] * (x != 0)
+
+
+@adjoint(tree_add)
+def tree_add(z, a, b):
+    d[a] += d[z]
+    d[b] += d[z]
+
+
+@tangent(tree_add)
+def tree_add(z, a, b):
+    t[z] += t[a]
+    t[z] += t[b]
+
+
+@adjoint(matmul_da)
+def matmul_da(r, g, a, b):
+    d[g] += np.reshape(np.matmul(d[r], b), np.shape(g))
+    d[b] += matmul_db(g, d[r], b)
+
+
+@tangent(matmul_da)
+def matmul_da(r, g, a, b):
+    t[r] += matmul_da(t[g], a, b)
+    t[r] += matmul_da(g, a, t[b])
+
+
+@adjoint(matmul_db)
+def matmul_db(r, g, a, b):
+    d[g] += np.reshape(np.matmul(a, d[r]), np.shape(g))
+    d[a] += matmul_da(g, a, d[r])
+
+
+@tangent(matmul_db)
+def matmul_db(r, g, a, b):
+    t[r] += matmul_db(t[g], a, b)
+    t[r] += matmul_db(g, t[a], b)
+
+
+nondifferentiable(one_like, zeros_like, extremum_mask, balanced_eq, inverse_perm)
