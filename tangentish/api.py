@@ -81,6 +81,8 @@ class Transformed:
     def _grads(self, grads, args, kwargs):
         xs = self._positions(args, kwargs)
         if self._many:
+            if len(self.wrt) == 1:
+                grads = (grads,)
             return tuple(match_input(g, x) for g, x in zip(grads, xs))
         return match_input(grads, xs[0])
 

@@ -97,10 +97,10 @@ def _promote(g, a, b):
     """Treat vector operands of ``a @ b`` as matrices, as matmul does."""
     a2 = a[None, :] if np.ndim(a) == 1 else a
     b2 = b[:, None] if np.ndim(b) == 1 else b
+    if np.ndim(b) == 1:
+        g = np.reshape(g, np.shape(g) + (1,))
     if np.ndim(a) == 1:
         g = np.expand_dims(g, -2)
-    if np.ndim(b) == 1:
-        g = np.expand_dims(g, -1)
     return g, a2, b2
 
 
