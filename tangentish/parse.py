@@ -51,8 +51,8 @@ class Parsed:
 def parse(fn: Callable) -> Parsed:
     """Parse ``fn`` (a Python function, or a function tangentish generated)."""
     generated = getattr(fn, "__tangentish_generated__", None)
-    if generated is not None:
-        return generated.reparse()
+    if generated is not None:   # a tangentish derivative: differentiate the code it generated
+        return parse(generated)
     if not isinstance(fn, types.FunctionType):
         raise _not_python(fn)
     code = fn.__code__

@@ -17,6 +17,7 @@ from .normalize import normalize
 from .parse import Parsed, parse
 
 _MISSING = object()
+_RUNTIME_IMPORT = "from tangentish.runtime import "
 
 
 @dataclass
@@ -35,14 +36,19 @@ class Derivative:
     def full_source(self) -> str:
         """This function with every derivative it calls, as one runnable module."""
         imports: List[str] = []
+        helpers: List[str] = []
         bodies: List[str] = []
         for d in self._all():
             head, _, body = _split_imports(d.source)
             for line in head:
-                if line not in imports:
+                if line.startswith(_RUNTIME_IMPORT):
+                    helpers += [h for h in line[len(_RUNTIME_IMPORT):].split(", ") if h not in helpers]
+                elif line not in imports:
                     imports.append(line)
             if body not in bodies:
                 bodies.append(body)
+        if helpers:
+            imports.append(_RUNTIME_IMPORT + ", ".join(sorted(helpers)))
         return "\n".join(imports) + ("\n\n\n" if imports else "") + "\n\n\n".join(bodies) + "\n"
 
     def _all(self) -> List["Derivative"]:

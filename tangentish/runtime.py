@@ -9,7 +9,7 @@ a helper costs one comparison.
 import numpy as np
 
 __all__ = [
-    "unbroadcast", "unreduce", "one_like", "zeros_like", "tree_add", "mT",
+    "unbroadcast", "unreduce", "count", "one_like", "zeros_like", "tree_add", "mT",
     "matmul_da", "matmul_db", "replace_zero", "unindex", "inverse_perm", "extremum_mask", "cast_like", "balanced_eq",
 ]
 
@@ -48,6 +48,15 @@ def unreduce(g, x, axis=None, keepdims=False):
     if np.shape(g) == shape:
         return g
     return np.broadcast_to(g, shape)
+
+
+def count(a, axis=None):
+    """How many elements of ``a`` each entry of ``np.mean(a, axis)`` averages."""
+    shape = np.shape(a)
+    if axis is None:
+        return int(np.prod(shape))
+    axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+    return int(np.prod([shape[i] for i in axes]))
 
 
 def one_like(y):

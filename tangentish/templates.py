@@ -120,7 +120,8 @@ class Filler:
         bound.apply_defaults()
         self.bindings: Dict[str, gast.AST] = {}
         for pname, value in bound.arguments.items():
-            self.bindings[pname] = value if isinstance(value, gast.AST) else syntax.const(value)
+            # bound nodes are read, whatever context they came from (a result is an assign target)
+            self.bindings[pname] = syntax.load(value) if isinstance(value, gast.AST) else syntax.const(value)
         self.result_param = rule.params[0]
         self.locals: Dict[str, str] = {}
         self.dropped: Set[str] = set()

@@ -6,7 +6,7 @@ arguments the user left at their defaults are dropped from the generated call.
 import numpy as np
 
 from tangentish.registry import adjoint, d, linear, t, tangent
-from tangentish.runtime import extremum_mask, unreduce
+from tangentish.runtime import count, extremum_mask, unreduce
 
 
 @linear(np.sum)
@@ -18,7 +18,7 @@ def sum(y, a, axis=None, dtype=None, keepdims=False):
 @linear(np.mean)
 @adjoint(np.mean)
 def mean(y, a, axis=None, dtype=None, keepdims=False):
-    d[a] += unreduce(d[y], a, axis=axis, keepdims=keepdims) * (np.size(y) / np.size(a))
+    d[a] += unreduce(d[y], a, axis=axis, keepdims=keepdims) / count(a, axis=axis)
 
 
 @adjoint(np.prod)

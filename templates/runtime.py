@@ -6,7 +6,7 @@ each helper is linear in its first argument, so its adjoint is its transpose.
 import numpy as np
 
 from tangentish.registry import adjoint, d, linear, nondifferentiable, t, tangent
-from tangentish.runtime import (tree_add, balanced_eq, cast_like, extremum_mask, inverse_perm, matmul_da,
+from tangentish.runtime import (tree_add, balanced_eq, cast_like, count, extremum_mask, inverse_perm, matmul_da,
                                 matmul_db, mT, one_like, replace_zero, unbroadcast, unindex,
                                 unreduce, zeros_like)
 
@@ -89,4 +89,4 @@ def matmul_db(r, g, a, b):
     t[r] += matmul_db(g, t[a], b)
 
 
-nondifferentiable(one_like, zeros_like, extremum_mask, balanced_eq, inverse_perm)
+nondifferentiable(one_like, count, zeros_like, extremum_mask, balanced_eq, inverse_perm)
