@@ -13,7 +13,8 @@ iteration.
 """
 from __future__ import annotations
 
-from typing import Iterable, Set
+from collections.abc import Iterable
+from typing import Set
 
 import gast
 

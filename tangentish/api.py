@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import functools
 import html
-from typing import Callable, Optional, Sequence, Union
+from collections.abc import Sequence
+from typing import Callable, Optional, Union
 
 import numpy as np
 

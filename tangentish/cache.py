@@ -6,9 +6,10 @@ cell frees the old derivative, and a new definition is transformed anew.
 from __future__ import annotations
 
 import weakref
-from typing import Callable, Dict, Hashable
+from collections.abc import Hashable
+from typing import Callable, Dict
 
-_store: "weakref.WeakKeyDictionary[Callable, Dict[Hashable, object]]" = weakref.WeakKeyDictionary()
+_store: weakref.WeakKeyDictionary[Callable, Dict[Hashable, object]] = weakref.WeakKeyDictionary()
 _strong: Dict[tuple, object] = {}
 
 

@@ -9,7 +9,8 @@ for the adjoint of the same variable gives the same answer.
 from __future__ import annotations
 
 import keyword
-from typing import Dict, Iterable, Set
+from collections.abc import Iterable
+from typing import Dict, Set
 
 OPERATOR_NAMES = {
     "Add": "add", "Sub": "diff", "Mult": "prod", "Div": "ratio", "Pow": "pow",

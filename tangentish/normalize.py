@@ -25,7 +25,6 @@ from . import syntax
 from .naming import OPERATOR_NAMES, Namer
 from .parse import Parsed
 
-
 #: names generated code may need whatever the user wrote: template globals and builtins
 RESERVED = ({"np", "tape"} | set(__import__("tangentish.runtime").runtime.__all__)
             | set(dir(builtins)) - {"sum", "max", "min", "abs", "pow", "round", "divmod", "all", "any"})

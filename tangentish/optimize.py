@@ -13,7 +13,8 @@ never renamed, so the forward sweep reads exactly as the user wrote it.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable, List, Set
+from collections.abc import Iterable
+from typing import List, Set
 
 import gast
 

@@ -7,6 +7,7 @@ user's line.  Decorators are dropped: we differentiate the function body.
 """
 from __future__ import annotations
 
+import ast
 import builtins
 import inspect
 import linecache
@@ -148,24 +149,10 @@ def _find_lambda(fn, source: str, filename: str, start: int) -> gast.FunctionDef
                              lineno=start, function="<lambda>",
                              hint="give the function a name with def.")
     lambdas = [n for n in gast.walk(gast.parse(texts[0])) if isinstance(n, gast.Lambda)]
-    args = list(code.co_varnames[:code.co_argcount])
-    matches = []
-    for lam in lambdas:
-        names = [a.id for a in lam.args.args]
-        if names != args:
-            continue
-        if lam.lineno + start - 1 != code.co_firstlineno and len(lambdas) > 1:
-            continue
-        referenced = syntax.loaded_names(lam.body) - set(names)
-        known = set(code.co_names) | set(code.co_freevars) | set(code.co_varnames) | set(code.co_cellvars)
-        if referenced <= known:
-            matches.append(lam)
-    if len(matches) > 1:
-        positions = _column_of(code)
-        if positions is not None:
-            matches = [m for m in matches if m.body.col_offset <= positions]
-            matches = matches[-1:]
-    if len(matches) != 1:
+    on_line = [lam for lam in lambdas if lam.lineno + start - 1 == code.co_firstlineno] or lambdas
+    matches = [lam for lam in on_line if _same_code(lam, code)]
+    # several identical lambdas on one line have the same derivative: any of them will do
+    if not matches or len({syntax.to_source(m) for m in matches}) > 1:
         raise TransformError(
             "cannot tell which lambda on this line is the one to differentiate" if matches else
             "cannot find this lambda's source on its line", filename=filename,
@@ -179,13 +166,25 @@ def _find_lambda(fn, source: str, filename: str, start: int) -> gast.FunctionDef
     return node
 
 
-def _column_of(code) -> Optional[int]:
-    """Column where the lambda body starts (Python 3.11+ records it)."""
-    positions = getattr(code, "co_positions", None)
-    if positions is None:
-        return None
-    cols = [p[2] for p in positions() if p[2] is not None]
-    return min(cols) if cols else None
+def _same_code(lam: gast.Lambda, code) -> bool:
+    """Does compiling ``lam`` give ``code``'s arguments, names and constants?
+
+    Free variables compile as globals here, so names are compared as one set.
+    """
+    try:
+        module = compile(ast.Expression(syntax.to_ast(lam)), "<lambda>", "eval")
+    except SyntaxError:
+        return False
+    mine = next((c for c in module.co_consts if isinstance(c, types.CodeType)), None)
+    if mine is None:
+        return False
+
+    def consts(c):
+        return [k for k in c.co_consts if not isinstance(k, types.CodeType) and k is not None]
+
+    return (mine.co_varnames[:mine.co_argcount] == code.co_varnames[:code.co_argcount]
+            and set(mine.co_names) | set(mine.co_freevars) == set(code.co_names) | set(code.co_freevars)
+            and consts(mine) == consts(code))
 
 
 def register_source(filename: str, source: str) -> None:

@@ -7,14 +7,15 @@ pipeline, recursively, and reused.
 from __future__ import annotations
 
 import types
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from . import emit as emit_pass
-from . import fence, optimize, reverse, syntax, templates
+from . import fence, optimize, reverse, templates
 from .cache import cached
 from .normalize import normalize
-from .parse import Parsed, parse
+from .parse import parse
 
 _MISSING = object()
 _RUNTIME_IMPORT = "from tangentish.runtime import "
@@ -30,7 +31,7 @@ class Derivative:
     seed: Optional[str]          # name of the seed parameter (vjp) or variable
     emitted: emit_pass.Emitted
     user_fn: Callable
-    callees: List["Derivative"] = field(default_factory=list)
+    callees: List[Derivative] = field(default_factory=list)
     _refresh: List[Tuple[str, object, object]] = field(default_factory=list)
 
     def full_source(self) -> str:
@@ -51,7 +52,7 @@ class Derivative:
             imports.append(_RUNTIME_IMPORT + ", ".join(sorted(helpers)))
         return "\n".join(imports) + ("\n\n\n" if imports else "") + "\n\n\n".join(bodies) + "\n"
 
-    def _all(self) -> List["Derivative"]:
+    def _all(self) -> List[Derivative]:
         out: List[Derivative] = []
         for c in self.callees:
             for d in c._all():

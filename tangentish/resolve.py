@@ -10,7 +10,7 @@ import builtins
 import operator
 import types
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Set
+from typing import Dict, List, Set
 
 import gast
 import numpy as np

@@ -12,7 +12,8 @@ constant argument is dropped; the first contribution to ``x`` is written
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional, Sequence
+from collections.abc import Sequence
+from typing import Callable, Dict, List, Optional
 
 import gast
 import numpy as np

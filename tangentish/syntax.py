@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import ast
 import copy
-from typing import Iterable, List, Optional
+from collections.abc import Iterable
+from typing import List, Optional
 
 import gast
 

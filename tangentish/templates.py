@@ -24,7 +24,7 @@ from typing import Callable, Dict, List, Optional, Set
 
 import gast
 
-from . import registry, runtime, syntax
+from . import runtime, syntax
 from .errors import TransformError
 
 _loaded = False

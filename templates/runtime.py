@@ -6,9 +6,23 @@ each helper is linear in its first argument, so its adjoint is its transpose.
 import numpy as np
 
 from tangentish.registry import adjoint, d, linear, nondifferentiable, t, tangent
-from tangentish.runtime import (tree_add, balanced_eq, cast_like, count, extremum_mask, inverse_perm, matmul_da,
-                                matmul_db, mT, one_like, replace_zero, unbroadcast, unindex,
-                                unreduce, zeros_like)
+from tangentish.runtime import (
+    balanced_eq,
+    cast_like,
+    count,
+    extremum_mask,
+    inverse_perm,
+    matmul_da,
+    matmul_db,
+    mT,
+    one_like,
+    replace_zero,
+    tree_add,
+    unbroadcast,
+    unindex,
+    unreduce,
+    zeros_like,
+)
 
 
 @linear(unbroadcast)
