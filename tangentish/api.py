@@ -28,6 +28,8 @@ def _as_tuple(wrt: Wrt):
 
 def match_input(g, x):
     """Give gradient ``g`` the kind of ``x``: float for a Python float, ``x``'s float dtype."""
+    if type(x) is float and type(g) in (float, np.float64):
+        return float(g)
     if isinstance(x, (float, int)) and not isinstance(x, bool):
         if np.ndim(g) == 0:
             return float(np.real(g)) if not np.iscomplexobj(g) else complex(g)
@@ -52,6 +54,7 @@ class Transformed:
         self.fn = fn
         self.wrt, self._many = _as_tuple(wrt)
         self._derivative: Optional[pipeline.Derivative] = None
+        self._index = None
         functools.update_wrapper(self, fn, updated=())
 
     # -- building -------------------------------------------------------------
@@ -72,14 +75,21 @@ class Transformed:
 
     # -- calling --------------------------------------------------------------
     def _positions(self, args, kwargs):
-        params = list(self.derivative.emitted.function.__code__.co_varnames)
-        out = []
-        for w in self.wrt:
-            i = params.index(w) if isinstance(w, str) else w
-            out.append(args[i] if i < len(args) else kwargs.get(params[i]))
-        return out
+        """The arguments differentiated with respect to, in ``wrt`` order."""
+        index = self._index
+        if index is None:
+            code = self.derivative.function.__code__
+            params = list(code.co_varnames[:code.co_argcount])
+            index = self._index = [(params.index(w) if isinstance(w, str) else w % len(params))
+                                   for w in self.wrt]
+            self._params = params
+        if not kwargs:
+            return [args[i] for i in index]
+        return [args[i] if i < len(args) else kwargs.get(self._params[i]) for i in index]
 
     def _grads(self, grads, args, kwargs):
+        if not self._many and not kwargs and self._index is not None:   # the common, fast path
+            return match_input(grads, args[self._index[0]])
         xs = self._positions(args, kwargs)
         if self._many:
             if len(self.wrt) == 1:

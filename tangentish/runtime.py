@@ -59,8 +59,13 @@ def count(a, axis=None):
     return int(np.prod([shape[i] for i in axes]))
 
 
+_FLOAT_SCALARS = {float: 1.0, np.float64: np.float64(1.0), np.float32: np.float32(1.0)}
+
+
 def one_like(y):
     """The seed dL/dL = 1, in ``y``'s float dtype; ``grad`` needs a scalar ``y``."""
+    if type(y) in _FLOAT_SCALARS:
+        return _FLOAT_SCALARS[type(y)]
     if np.ndim(y) != 0:
         from tangentish.errors import TangentishError
         raise TangentishError(
