@@ -35,7 +35,11 @@ def active_names(body, wrt: Iterable[str], resolver: Resolver) -> Set[str]:
 def _block(stmts, active: Set[str], resolver: Resolver) -> None:
     for stmt in stmts:
         if isinstance(stmt, gast.Assign):
-            if _value_active(stmt.value, active, resolver):
+            target = stmt.targets[0]
+            if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
+                if syntax.loaded_names(stmt.value) & active:   # z[i] = v: z now holds v
+                    active.add(target.value.id)
+            elif _value_active(stmt.value, active, resolver):
                 active.update(syntax.stored_names(stmt.targets))
         elif isinstance(stmt, gast.If):
             _block(stmt.body, active, resolver)

@@ -16,6 +16,18 @@ from typing import Callable, Optional, Union
 import numpy as np
 
 from . import pipeline
+from .runtime import untree as _untree
+
+
+def untree(g, x):
+    """A container gradient as plain containers of the argument's structure, leaves matched."""
+    g = _untree(g)
+    if isinstance(g, dict) and isinstance(x, dict):
+        return {k: match_input(g[k], x[k]) for k in g}
+    if isinstance(g, (list, tuple)) and isinstance(x, (list, tuple)) and len(g) == len(x):
+        items = [match_input(a, b) for a, b in zip(g, x)]
+        return type(g)(*items) if hasattr(g, "_fields") else type(g)(items)
+    return g
 
 Wrt = Union[int, str, Sequence[Union[int, str]]]
 
@@ -28,6 +40,8 @@ def _as_tuple(wrt: Wrt):
 
 def match_input(g, x):
     """Give gradient ``g`` the kind of ``x``: float for a Python float, ``x``'s float dtype."""
+    if isinstance(g, (dict, list, tuple)):
+        return untree(g, x)
     if type(x) is float and type(g) in (float, np.float64):
         return float(g)
     if isinstance(x, (float, int)) and not isinstance(x, bool):

@@ -23,10 +23,16 @@ import gast
 
 from . import syntax
 from .naming import OPERATOR_NAMES, Namer
+from .normalize_flow import FlowNormalizer, LoopInfo
 from .parse import Parsed
+from .restructure import restructure
+
+#: methods that change their object in place (``append`` on a local list is supported)
+MUTATING_METHODS = {"extend", "insert", "pop", "remove", "sort", "reverse", "clear", "update",
+                    "setdefault", "popitem", "fill", "resize", "put", "itemset", "setflags"}
 
 #: names generated code may need whatever the user wrote: template globals and builtins
-RESERVED = ({"np", "tape"} | set(__import__("tangentish.runtime").runtime.__all__)
+RESERVED = ({"np"} | set(__import__("tangentish.runtime").runtime.__all__)
             | set(dir(builtins)) - {"sum", "max", "min", "abs", "pow", "round", "divmod", "all", "any"})
 
 
@@ -41,6 +47,7 @@ class Unit:
     result: Optional[str] = None          # the name returned (None: returns nothing)
     defaults: Dict[str, gast.AST] = field(default_factory=dict)
     origin: Dict[int, gast.AST] = field(default_factory=dict)   # id(stmt) -> user node
+    loops: Dict[int, LoopInfo] = field(default_factory=dict)    # id(loop) -> what reverse needs
 
     @property
     def body(self) -> List[gast.AST]:
@@ -60,17 +67,21 @@ def normalize(parsed: Parsed) -> Unit:
     taken = syntax.names_in(fn.body) | set(params) | RESERVED
     namer = Namer(taken)
     n = Normalizer(parsed, namer, params)
-    body = n.block(fn.body)
+    user_body, n.break_checks = restructure(
+        parsed, [syntax.copy_node(s) for s in fn.body], namer.fresh,
+        lambda: namer.fresh(fn.name if fn.name != "<lambda>" else "out"))
+    body = n.block(user_body)
     if not body or not isinstance(body[-1], gast.Return):
         body.append(syntax.ret(None))
     node = gast.FunctionDef(name=fn.name if fn.name != "<lambda>" else "f", args=fn.args, body=body,
                             decorator_list=[], returns=None, type_comment=None, type_params=[])
     defaults = dict(zip(params[len(params) - len(args.defaults):], args.defaults))
-    unit = Unit(parsed, node, params, namer, result=n.result, defaults=defaults, origin=n.origin)
+    unit = Unit(parsed, node, params, namer, result=n.result, defaults=defaults, origin=n.origin,
+                loops=n.loops)
     return unit
 
 
-class Normalizer:
+class Normalizer(FlowNormalizer):
     """Turns user statements into normalized ones, renaming reassigned variables."""
 
     def __init__(self, parsed: Parsed, namer: Namer, params: List[str]):
@@ -82,14 +93,23 @@ class Normalizer:
         self.origin: Dict[int, gast.AST] = {}
         self.out: List[gast.AST] = []
         self.current: Optional[gast.AST] = None
+        self.params = set(params)
+        self.loops: Dict[int, LoopInfo] = {}
+        self.break_checks: set = set()
+        self.local_fns: Dict[str, gast.AST] = {}   # lambdas and defs of the function's own
+        self.inlining: set = set()
 
     # -- statements -----------------------------------------------------------
-    def block(self, stmts) -> List[gast.AST]:
-        saved, self.out = self.out, []
+    def block(self, stmts, into: bool = False) -> List[gast.AST]:
+        """Normalized ``stmts``: a new list, or emitted where we are (``into``)."""
+        saved = self.out
+        if not into:
+            self.out = []
+        outer = self.current
         for i, stmt in enumerate(stmts):
             if i == 0 and isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant):
                 continue  # docstring
-            self.current = stmt
+            self.current = stmt if getattr(stmt, "lineno", None) is not None else (outer or stmt)
             method = getattr(self, "visit_" + type(stmt).__name__, None)
             if method is None:
                 raise self.parsed.error(f"cannot differentiate through a `{type(stmt).__name__}` "
@@ -98,6 +118,9 @@ class Normalizer:
             method(stmt)
             if isinstance(stmt, gast.Return):
                 break
+        self.current = outer
+        if into:
+            return self.out
         out, self.out = self.out, saved
         return out
 
@@ -112,7 +135,14 @@ class Normalizer:
                 self.bind_target(target, value)
             return
         target = stmt.targets[0]
+        if isinstance(target, gast.Name) and isinstance(stmt.value, gast.Lambda):
+            self.local_fns[target.id] = stmt.value
+            return
+        if isinstance(target, gast.Subscript):
+            self.write_item(target, stmt.value)
+            return
         if isinstance(target, gast.Name):
+            self.local_fns.pop(target.id, None)
             value = self.simple(stmt.value, hint=target.id)
             self.emit(syntax.assign(self.new_name(target.id), value))
             return
@@ -140,7 +170,37 @@ class Normalizer:
         raise self.parsed.error(f"cannot differentiate an assignment to `{syntax.to_source(target)}` yet",
                                 self.current, hint="assign to plain names.")
 
+    def write_item(self, target, value):
+        """``z[i] = v`` as ``z_2 = z.copy(); z_2[i] = v``: the old ``z`` stays readable."""
+        if not isinstance(target.value, gast.Name):
+            raise self.parsed.error(f"cannot differentiate a write into "
+                                    f"`{syntax.to_source(target)}`", self.current,
+                                    hint="index one local array: z[i, j] = v.")
+        owner = target.value.id
+        if self.env.get(owner) in self.params and owner in self.params:
+            raise self.parsed.error(f"cannot differentiate a write into the argument `{owner}`: "
+                                    "it would change the caller's array in place", self.current,
+                                    hint=f"work on a copy: {owner} = {owner}.copy().")
+        if owner not in self.env:
+            raise self.parsed.error(f"cannot write into `{owner}`: it is not a local variable",
+                                    self.current, hint="pass it in as an argument.")
+        value = self.atom(value)
+        index = self.rename(target.slice)
+        old = self.load(owner)
+        new = self.new_name(owner)
+        copy = gast.Call(func=gast.Attribute(value=old, attr="copy", ctx=gast.Load()), args=[], keywords=[])
+        self.emit(syntax.assign(new, copy))
+        self.emit(syntax.assign_to(gast.Subscript(value=syntax.name(new), slice=index, ctx=gast.Store()),
+                                   value))
+
+    def visit_FunctionDef(self, stmt):
+        self.local_fns[stmt.name] = stmt
+
     def visit_AugAssign(self, stmt):
+        if isinstance(stmt.target, gast.Subscript):
+            read = syntax.load(stmt.target)
+            self.write_item(stmt.target, gast.BinOp(left=read, op=stmt.op, right=stmt.value))
+            return
         if not isinstance(stmt.target, gast.Name):
             raise self.parsed.error("cannot differentiate an in-place update of "
                                     f"`{syntax.to_source(stmt.target)}` yet", stmt,
@@ -166,6 +226,15 @@ class Normalizer:
     def visit_Expr(self, stmt):
         if isinstance(stmt.value, gast.Constant):
             return
+        call = stmt.value
+        if (isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute)
+                and isinstance(call.func.value, gast.Name) and call.func.value.id in self.env):
+            if call.func.attr == "append":
+                return self.append(stmt, call)
+            if call.func.attr in MUTATING_METHODS:
+                raise self.parsed.error(f"cannot differentiate `.{call.func.attr}()`: it changes "
+                                        f"`{call.func.value.id}` in place", stmt,
+                                        hint="build a new value and assign it to a name.")
         self.emit(gast.Expr(value=self.rename(stmt.value)))
 
     def visit_Pass(self, stmt):
@@ -248,6 +317,9 @@ class Normalizer:
             return gast.UnaryOp(op=expr.op, operand=self.atom(expr.operand))
         if isinstance(expr, gast.Call):
             func = expr.func
+            if (isinstance(func, gast.Name) and func.id in self.local_fns
+                    and self.env.get(func.id) is None):
+                return self.inline(self.local_fns[func.id], expr, hint)
             if isinstance(func, gast.Attribute) and not self._is_global(func):
                 func = gast.Attribute(value=self.atom(func.value), attr=func.attr, ctx=gast.Load())
             else:
@@ -267,9 +339,11 @@ class Normalizer:
         if isinstance(expr, gast.Dict):
             return gast.Dict(keys=[self.rename(k) if k is not None else None for k in expr.keys],
                              values=[self.atom(v) for v in expr.values])
-        construct = {gast.IfExp: "a conditional expression `a if c else b`",
-                     gast.Lambda: "a lambda inside the function",
-                     gast.ListComp: "a list comprehension", gast.GeneratorExp: "a generator expression",
+        if isinstance(expr, gast.IfExp):
+            return self.if_expression(expr, hint)
+        if isinstance(expr, (gast.ListComp, gast.GeneratorExp)):
+            return self.comprehension(expr, hint)
+        construct = {gast.Lambda: "a lambda inside the function",
                      gast.SetComp: "a set comprehension", gast.DictComp: "a dict comprehension",
                      gast.NamedExpr: "an assignment expression `:=`",
                      gast.JoinedStr: "an f-string"}.get(type(expr), f"a `{type(expr).__name__}` expression")

@@ -124,6 +124,8 @@ class Resolver:
         if obj is None:
             return Op("unknown", label=label)
         obj = BUILTIN_FUNCTIONS.get(obj, obj) if _hashable(obj) else obj
+        if obj in (builtins.max, builtins.min) and len(call.args) == 2 and not kwargs:
+            obj = np.maximum if obj is builtins.max else np.minimum
         return self._rule(obj, list(call.args), kwargs, label)
 
     def _method(self, receiver, method: str, args, kwargs) -> Op:

@@ -18,7 +18,7 @@ from typing import Callable, Dict, List, Optional
 import gast
 import numpy as np
 
-from . import registry, runtime, syntax, templates
+from . import control, registry, runtime, syntax, templates
 from .activity import active_names
 from .errors import TransformError
 from .normalize import Unit
@@ -59,6 +59,29 @@ class ReverseTransform:
         self.active = active_names(unit.body, self.wrt, self.resolver)
         self.nonzero: set = set()
         self.namer = unit.namer
+        self.forward_replace: Dict[int, List[gast.AST]] = {}   # loop -> loop with its tape
+
+    # -- the forward sweep ------------------------------------------------------
+    def forward_of(self, stmts) -> List[gast.AST]:
+        """``stmts`` with every differentiated loop replaced by its taping version."""
+        out: List[gast.AST] = []
+        for stmt in stmts:
+            if id(stmt) in self.forward_replace:
+                out += self.forward_replace[id(stmt)]
+            elif isinstance(stmt, gast.If):
+                out.append(gast.If(test=stmt.test, body=self.forward_of(stmt.body),
+                                   orelse=self.forward_of(stmt.orelse)))
+            else:
+                out.append(stmt)
+        return out
+
+    def namer_snapshot(self):
+        return set(self.namer.taken), dict(self.namer._adjoints)
+
+    def namer_restore(self, snapshot) -> None:
+        taken, adjoints = snapshot
+        self.namer.taken = set(taken) | set(self.bind_global.bound)
+        self.namer._adjoints = dict(adjoints)
 
     # -- adjoint bookkeeping --------------------------------------------------
     def adj(self, var: str) -> str:
@@ -103,18 +126,45 @@ class ReverseTransform:
     def back_Expr(self, stmt, out):
         pass
 
-    back_Assert = back_Pass = back_Raise = back_Expr
+    back_Assert = back_Pass = back_Raise = back_Break = back_Expr
 
     def back_Return(self, stmt, out):
         pass
 
+    def back_If(self, stmt, out):
+        control.backward_if(self, stmt, out)
+
+    def back_For(self, stmt, out):
+        control.backward_loop(self, stmt, out)
+
+    back_While = back_For
+
     def back_Assign(self, stmt, out):
         target = stmt.targets[0]
+        if isinstance(target, gast.Subscript):
+            return self.back_write(stmt, target, out)
         if not isinstance(target, gast.Name) or target.id not in self.nonzero or target.id not in self.active:
             return
         op = self.resolver.op_of(stmt.value)
         handler = getattr(self, "op_" + op.kind)
         handler(stmt, target, op, out)
+        # before this statement the name held another value (a loop's earlier iteration)
+        self.nonzero.discard(target.id)
+
+    def back_write(self, stmt, target, out):
+        """``z[i] = v``: ``v`` gets ``dz[i]``, and the overwritten elements of ``z`` get nothing."""
+        owner = target.value.id
+        if owner not in self.nonzero:
+            return
+        dz = syntax.name(self.adj(owner))
+        index = syntax.copy_node(target.slice)
+        if isinstance(stmt.value, gast.Name) and stmt.value.id in self.active:
+            unbroadcast = self.bind_global("unbroadcast", runtime.unbroadcast)
+            part = gast.Subscript(value=dz, slice=syntax.copy_node(index), ctx=gast.Load())
+            self.accumulate(stmt.value, syntax.call(syntax.name(unbroadcast), [part, stmt.value]), out)
+        unassign = self.bind_global("unassign", runtime.unassign)
+        out.append(syntax.assign(self.adj(owner), syntax.call(syntax.name(unassign),
+                                                              [syntax.copy_node(dz), index])))
 
     # -- one handler per kind of operation ----------------------------------------
     def op_copy(self, stmt, target, op: Op, out):
@@ -169,8 +219,34 @@ class ReverseTransform:
             self.accumulate(op.args[i], part, out)
 
     def op_container(self, stmt, target, op, out):
-        raise self.error(stmt, "cannot differentiate through a tuple, list or dict built from "
-                               "differentiated values yet", "keep the values in separate variables.")
+        """``z = [a, *b, c]`` / ``(a, b)`` / ``{"k": v}``: each element reads its slot of ``dz``."""
+        value, dz = stmt.value, syntax.name(self.adj(target.id))
+        if isinstance(value, gast.Dict):
+            slots = list(zip(value.keys, value.values))
+            if any(k is None for k, _ in slots):
+                raise self.error(stmt, "cannot differentiate `**` in a dict literal",
+                                 "list the keys one by one.")
+        else:
+            elts = value.elts
+            star = [i for i, e in enumerate(elts) if isinstance(e, gast.Starred)]
+            if len(star) > 1:
+                raise self.error(stmt, "cannot differentiate two `*` unpackings in one literal",
+                                 "build the list in two steps.")
+            slots = []
+            for i, e in enumerate(elts):
+                if star and i > star[0]:
+                    slots.append((syntax.const(i - len(elts)), e))
+                elif star and i == star[0]:
+                    after = len(elts) - i - 1
+                    stop = syntax.const(-after) if after else None
+                    slots.append((gast.Slice(lower=syntax.const(i) if i else None, upper=stop, step=None),
+                                  e.value))
+                else:
+                    slots.append((syntax.const(i), e))
+        for key, element in slots:
+            if isinstance(element, gast.Name) and element.id in self.active:
+                part = gast.Subscript(value=syntax.copy_node(dz), slice=syntax.copy_node(key), ctx=gast.Load())
+                self.accumulate(element, part, out)
 
     def op_unknown(self, stmt, target, op: Op, out):
         what = f"`{op.label}`" if op.label else "this expression"
@@ -228,6 +304,7 @@ def transform(unit: Unit, wrt: Sequence[str], mode: str, callee: Callable,
         one = binder("one_like", runtime.one_like)
         seed.append(gast.Expr(value=syntax.call(syntax.name(one), [syntax.name(result)])))
     backward = rt.backward(forward)
+    forward = rt.forward_of(forward)
     returns = []
     tail: List[gast.AST] = []
     for w in wrt:

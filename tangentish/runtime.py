@@ -11,7 +11,88 @@ import numpy as np
 __all__ = [
     "unbroadcast", "unreduce", "count", "one_like", "zeros_like", "tree_add", "mT",
     "matmul_da", "matmul_db", "replace_zero", "unindex", "inverse_perm", "extremum_mask", "cast_like", "balanced_eq",
+    "unassign", "sum_adjoint", "untree", "extremum_index",
 ]
+
+
+# ---- structured adjoints -----------------------------------------------------
+#
+# The adjoint of a dict, list, tuple or namedtuple argument has the same
+# structure.  Inside generated code such adjoints are `Tree` containers, whose
+# ``+`` adds leaf by leaf, so ``dparams = dparams + unindex(dW, params, "W")``
+# reads like the array case and can never concatenate two lists.  `untree`
+# turns them back into plain containers before the user sees them.
+
+
+class TreeDict(dict):
+    """A dict adjoint: ``a + b`` adds values key by key."""
+
+    def __add__(self, other):
+        return tree_add(self, other)
+
+    __radd__ = __add__
+
+
+class TreeList(list):
+    """A list adjoint: ``a + b`` adds element by element; slices stay TreeLists."""
+
+    def __add__(self, other):
+        return tree_add(self, other)
+
+    __radd__ = __add__
+
+    def __getitem__(self, index):
+        item = list.__getitem__(self, index)
+        return TreeList(item) if isinstance(index, slice) else item
+
+
+class TreeTuple(tuple):
+    """A tuple (or namedtuple) adjoint; ``kind`` is the user's tuple type."""
+
+    kind = tuple
+
+    def __add__(self, other):
+        return tree_add(self, other)
+
+    __radd__ = __add__
+
+    def __getattr__(self, attr):
+        fields = getattr(self.kind, "_fields", ())
+        if attr in fields:
+            return self[fields.index(attr)]
+        raise AttributeError(attr)
+
+    def __getitem__(self, index):
+        item = tuple.__getitem__(self, index)
+        return _tree_tuple(item, tuple) if isinstance(index, slice) else item
+
+
+def _tree_tuple(items, kind):
+    out = TreeTuple(items)
+    out.kind = kind
+    return out
+
+
+def _tree_like(x, items):
+    """A Tree container shaped like ``x`` holding ``items`` (values for a dict)."""
+    if isinstance(x, dict):
+        return TreeDict(zip(x.keys(), items))
+    if isinstance(x, list):
+        return TreeList(items)
+    return _tree_tuple(items, getattr(x, "kind", type(x)))
+
+
+def untree(g):
+    """Plain dicts, lists, tuples and namedtuples again, for the user."""
+    if isinstance(g, dict):
+        return {k: untree(v) for k, v in g.items()}
+    if isinstance(g, list):
+        return [untree(v) for v in g]
+    if isinstance(g, tuple):
+        kind = getattr(g, "kind", type(g))
+        items = [untree(v) for v in g]
+        return kind(*items) if hasattr(kind, "_fields") else tuple(items)
+    return g
 
 
 def unbroadcast(g, like):
@@ -80,11 +161,8 @@ def one_like(y):
 
 def zeros_like(x):
     """A zero adjoint with the structure of ``x``: dicts, lists and tuples included."""
-    if isinstance(x, dict):
-        return {k: zeros_like(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        zs = [zeros_like(v) for v in x]
-        return type(x)(*zs) if hasattr(x, "_fields") else type(x)(zs)
+    if isinstance(x, (dict, list, tuple)):
+        return _tree_like(x, [zeros_like(v) for v in (x.values() if isinstance(x, dict) else x)])
     if isinstance(x, (bool, int, float, complex)):
         return 0.0 * x if not isinstance(x, bool) else 0.0
     if hasattr(x, "dtype") and not np.issubdtype(x.dtype, np.inexact):
@@ -95,10 +173,9 @@ def zeros_like(x):
 def tree_add(a, b):
     """``a + b`` for adjoints that may be containers (summed leaf by leaf)."""
     if isinstance(a, dict):
-        return {k: tree_add(a[k], b[k]) for k in a}
+        return TreeDict((k, tree_add(a[k], b[k])) for k in a)
     if isinstance(a, (list, tuple)):
-        s = [tree_add(u, v) for u, v in zip(a, b)]
-        return type(a)(*s) if hasattr(a, "_fields") else type(a)(s)
+        return _tree_like(a, [tree_add(u, v) for u, v in zip(a, b)])
     return a + b
 
 
@@ -168,7 +245,20 @@ def unindex(g, x, index):
     """Adjoint of ``y = x[index]``: ``g`` scattered into zeros shaped like ``x``.
 
     Repeated integer indices accumulate (``np.add.at``), as the chain rule asks.
+    For a container ``x`` (``params["W"]``) the result is a Tree of zeros with
+    ``g`` in slot ``index``.
     """
+    if isinstance(x, (dict, list, tuple)):
+        out = zeros_like(x)
+        if isinstance(x, dict):
+            out[index] = g
+            return out
+        items = list(out)
+        if isinstance(index, slice):
+            items[index] = list(g)
+        else:
+            items[index] = g
+        return _tree_like(out, items)
     out = np.zeros(np.shape(x), dtype=np.result_type(g, float))
     parts = index if isinstance(index, tuple) else (index,)
     if any(isinstance(p, (list, np.ndarray)) and np.asarray(p).dtype != bool for p in parts):
@@ -181,3 +271,29 @@ def unindex(g, x, index):
 def inverse_perm(axes):
     """The permutation undoing ``np.transpose(x, axes)``."""
     return None if axes is None else tuple(np.argsort(axes))
+
+
+def unassign(g, index):
+    """Adjoint of the old array in ``z[index] = v``: ``g`` with ``g[index]`` zeroed.
+
+    The write replaced those elements, so nothing flows back to what they held.
+    """
+    if isinstance(g, list):
+        out = TreeList(g)
+        out[index] = zeros_like(g[index])
+        return out
+    out = np.array(g, dtype=np.result_type(g, float), copy=True)
+    out[index] = 0
+    return out
+
+
+def sum_adjoint(g, x):
+    """Adjoint of builtin ``sum(x)``: every element of a list (or row of an array) gets ``g``."""
+    if isinstance(x, (list, tuple)):
+        return _tree_like(x, [g for _ in x])
+    return unreduce(g, x, axis=0)
+
+
+def extremum_index(xs, y):
+    """Where builtin ``max(xs)`` / ``min(xs)`` found ``y`` (the first such place)."""
+    return int(np.argmax(np.asarray([np.all(x == y) for x in xs])))

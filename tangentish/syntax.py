@@ -119,6 +119,14 @@ def store(node: Node) -> Node:
     return node
 
 
+def rename(nodes, old: str, new: str) -> None:
+    """Rename every ``old`` identifier in ``nodes`` (in place)."""
+    for root in (nodes if isinstance(nodes, list) else [nodes]):
+        for n in gast.walk(root):
+            if isinstance(n, gast.Name) and n.id == old:
+                n.id = new
+
+
 def names_in(node) -> set:
     """Every identifier read or written in ``node`` (or a list of nodes)."""
     nodes = node if isinstance(node, list) else [node]

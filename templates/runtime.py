@@ -22,6 +22,10 @@ from tangentish.runtime import (
     unindex,
     unreduce,
     zeros_like,
+    unassign,
+    sum_adjoint,
+    untree,
+    extremum_index,
 )
 
 
@@ -103,4 +107,17 @@ def matmul_db(r, g, a, b):
     t[r] += matmul_db(g, t[a], b)
 
 
+@linear(unassign)
+@adjoint(unassign)
+def unassign(r, g, index):
+    d[g] += unassign(d[r], index)
+
+
+@linear(sum_adjoint)
+@adjoint(sum_adjoint)
+def sum_adjoint(r, g, x):
+    d[g] += sum(d[r])
+
+
+nondifferentiable(untree, extremum_index)
 nondifferentiable(one_like, count, zeros_like, extremum_mask, balanced_eq, inverse_perm)

@@ -1,0 +1,334 @@
+"""Normalize control flow: ``if``, ``for``, ``while`` and the expressions that hide them.
+
+Straight-line normalization (normalize.py) gives every value one name.  Here
+the same promise is kept across branches and loops, with plain assignments a
+reader can follow:
+
+* **if**: the test becomes a name (``cond = x > 0``).  A variable either
+  branch reassigns gets one join name: both branches end by defining it, the
+  branch that left it alone with a copy (``y_2 = y``).
+* **loops**: a variable the body reassigns is *loop-carried*.  It gets a name
+  of its own, copied in before the loop (``h_2 = h``), read by the body, and
+  copied back at the end of each iteration (``h_2 = h_3``).  Everything else
+  the body defines is new in every iteration.  `LoopInfo` records where the
+  copy-backs start: the reverse pass pushes its tape entry just before them.
+* ``for x in xs`` over anything but ``range`` or a literal becomes
+  ``for i in range(len(xs)): x = xs[i]`` (``enumerate`` and ``zip`` too), so
+  the adjoint of ``x`` flows back into ``xs`` through ordinary indexing.
+* ``a if c else b`` becomes an ``if`` statement; comprehensions become loops
+  building a list (``terms = [*terms, x ** 2]``); a lambda or ``def`` inside the
+  function is inlined where it is called.
+
+The result is still plain Python that runs as the user's function did.
+"""
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Set
+
+import gast
+
+from . import syntax
+from .restructure import restructure
+
+
+@dataclass
+class LoopInfo:
+    """What the reverse pass must know about one normalized loop."""
+
+    copies_at: int                                   # body index where copy-backs start
+    escapes: Set[str] = field(default_factory=set)   # names first defined in the body, read after it
+
+
+def user_assigned(stmts) -> Set[str]:
+    """User names a block rebinds: assignment targets, loop targets, ``x[i] = ...``, ``xs.append``."""
+    out = set(syntax.stored_names(stmts))
+    for root in stmts:
+        for n in gast.walk(root):
+            if isinstance(n, (gast.Assign, gast.AugAssign)):
+                for t in (n.targets if isinstance(n, gast.Assign) else [n.target]):
+                    while isinstance(t, gast.Subscript):
+                        t = t.value
+                    if isinstance(t, gast.Name):
+                        out.add(t.id)
+            elif (isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute)
+                  and n.func.attr == "append" and isinstance(n.func.value, gast.Name)):
+                out.add(n.func.value.id)
+    return out
+
+
+class FlowNormalizer:
+    """Mixin of `normalize.Normalizer` for branches, loops and inlined calls."""
+
+    # -- if -------------------------------------------------------------------
+    def test_atom(self, test):
+        """The test of an ``if``/``while`` as a Name or constant."""
+        if isinstance(test, gast.Name):
+            return self.load(test.id)
+        if isinstance(test, gast.Constant):
+            return test
+        cond = self.namer.fresh("cond")
+        self.defined.add(cond)
+        self.emit(syntax.assign(cond, self.rename(test)))
+        return syntax.name(cond)
+
+    def visit_If(self, stmt):
+        test = self.test_atom(stmt.test)
+        before = dict(self.env)
+        body = self.block(stmt.body)
+        env_body, self.env = self.env, dict(before)
+        orelse = self.block(stmt.orelse)
+        env_else, self.env = self.env, dict(before)
+        for user in sorted(set(env_body) | set(env_else)):
+            b, e, old = env_body.get(user), env_else.get(user), before.get(user)
+            if b == e:
+                self.env[user] = b
+                continue
+            if b is None or e is None:
+                self.env[user] = b or e        # defined on one path only, as in Python
+                continue
+            if b != old and e != old:          # both branches rebind: one name for both
+                syntax.rename(orelse, e, b)
+                join = b
+            elif b != old:
+                orelse.append(syntax.assign(b, syntax.name(old)))
+                join = b
+            else:
+                body.append(syntax.assign(e, syntax.name(old)))
+                join = e
+            self.env[user] = join
+        self.emit(gast.If(test=test, body=body or [gast.Pass()], orelse=orelse))
+
+    def visit_Break(self, stmt):
+        self.emit(gast.Break())
+
+    def visit_Continue(self, stmt):
+        raise self.parsed.error("cannot differentiate this `continue`", stmt,
+                                hint="put the rest of the loop body in an else branch.")
+
+    # -- loops ----------------------------------------------------------------
+    def _carry(self, body, exclude: Set[str]) -> Dict[str, str]:
+        """Copy loop-carried variables into their own names; returns user -> carried name."""
+        carried = {}
+        for user in sorted(user_assigned(body) - exclude):
+            if user in self.env and user not in self.local_fns:
+                entry = self.env[user]
+                name = self.new_name(user)
+                self.emit(syntax.assign(name, syntax.name(entry)))
+                carried[user] = name
+        return carried
+
+    def _split_check(self, body):
+        if body and id(body[-1]) in self.break_checks:
+            return body[:-1], [body[-1]]
+        return body, []
+
+    def _loop_body(self, stmts, prologue, carried, retest=None):
+        user_body, check = self._split_check(stmts)
+        saved, self.out = self.out, []
+        for emit_prologue in prologue:
+            emit_prologue()
+        pro, self.out = self.out, saved
+        body = pro + self.block(user_body)
+        copies_at = len(body)
+        for user, name in carried.items():
+            if self.env[user] != name:
+                body.append(syntax.assign(name, syntax.name(self.env[user])))
+        if retest is not None:
+            body.append(retest())
+        if check:
+            body += self.block(check)
+        return body, copies_at
+
+    def visit_For(self, stmt):
+        direct = self._is_range(stmt.iter) or syntax.is_constant_expr(stmt.iter)
+        targets = syntax.stored_names(stmt.target)
+        before = dict(self.env)
+        if direct:
+            iter_ = self.rename(stmt.iter)
+        else:
+            seqs, binders, index = self._index_form(stmt)
+        carried = self._carry(stmt.body, targets)
+        top = dict(self.env)
+        if direct:
+            if not isinstance(stmt.target, gast.Name):
+                target_node = self._fresh_target(stmt.target)
+            else:
+                target_node = syntax.name(self.new_name(stmt.target.id), store=True)
+            prologue = []
+        else:
+            index_name = self.new_name(index) if index in targets else self.namer.fresh("i")
+            self.defined.add(index_name)
+            target_node = syntax.name(index_name, store=True)
+            iter_ = self._range_over(seqs)
+            prologue = [lambda b=b: b(index_name) for b in binders]
+        body, copies_at = self._loop_body(stmt.body, prologue, carried)
+        escapes = {self.env[u] for u in self.env if u not in before or u in targets}
+        escapes |= {n.id for n in gast.walk(target_node) if isinstance(n, gast.Name)}
+        self.env.update(top)
+        loop = gast.For(target=target_node, iter=iter_, body=body or [gast.Pass()], orelse=[],
+                        type_comment=None)
+        self.loops[id(loop)] = LoopInfo(copies_at, escapes - set(top.values()))
+        self.emit(loop)
+
+    def _fresh_target(self, target):
+        if isinstance(target, gast.Name):
+            return syntax.name(self.new_name(target.id), store=True)
+        if isinstance(target, (gast.Tuple, gast.List)):
+            return syntax.tuple_([self._fresh_target(e) for e in target.elts], store=True)
+        raise self.parsed.error(f"cannot loop with target `{syntax.to_source(target)}`", self.current,
+                                hint="loop over plain names.")
+
+    def _is_range(self, node) -> bool:
+        return (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
+                and node.func.id not in self.env
+                and self.parsed.namespace.get(node.func.id, builtins.range) is builtins.range
+                and node.func.id == "range")
+
+    def _builtin(self, node, fn) -> bool:
+        return (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
+                and node.func.id not in self.env and not node.keywords
+                and self.parsed.namespace.get(node.func.id, getattr(builtins, node.func.id, None)) is fn)
+
+    def _index_form(self, stmt):
+        """``for x in seq`` as sequences to index, one binder per target, and the index's user name."""
+        iter_, target, index = stmt.iter, stmt.target, None
+        if self._builtin(iter_, enumerate) and len(iter_.args) == 1:
+            if not (isinstance(target, gast.Tuple) and len(target.elts) == 2
+                    and isinstance(target.elts[0], gast.Name)):
+                raise self.parsed.error("cannot unpack enumerate() here", stmt,
+                                        hint="write `for i, x in enumerate(xs)`.")
+            index, target, iter_ = target.elts[0].id, target.elts[1], iter_.args[0]
+        if self._builtin(iter_, zip) and isinstance(target, gast.Tuple) and len(target.elts) == len(iter_.args):
+            seqs = [self.atom(a, hint="seq") for a in iter_.args]
+            pairs = list(zip(target.elts, seqs))
+        else:
+            seq = self.atom(iter_, hint="seq")
+            seqs, pairs = [seq], [(target, seq)]
+
+        def binder(elt, seq):
+            def bind(i):
+                part = gast.Subscript(value=syntax.copy_node(seq), slice=syntax.name(i), ctx=gast.Load())
+                if not isinstance(elt, gast.Name):
+                    item = self.namer.fresh(seq.id + "_i" if isinstance(seq, gast.Name) else "item")
+                    self.defined.add(item)
+                    self.emit(syntax.assign(item, part))
+                    part = syntax.name(item)
+                self.bind_target(elt, part)
+            return bind
+        return seqs, [binder(e, s) for e, s in pairs], index
+
+    def _range_over(self, seqs):
+        lens = [syntax.call("len", [syntax.copy_node(s)]) for s in seqs]
+        n = lens[0] if len(lens) == 1 else syntax.call("min", lens)
+        return syntax.call("range", [n])
+
+    def visit_While(self, stmt):
+        before = dict(self.env)
+        carried = self._carry(stmt.body, set())
+        top = dict(self.env)
+        if isinstance(stmt.test, gast.Constant):
+            test, retest = stmt.test, None
+        else:
+            cond = self.namer.fresh("cond")
+            self.defined.add(cond)
+            self.emit(syntax.assign(cond, self.rename(stmt.test)))
+            test = syntax.name(cond)
+
+            def retest():
+                saved, self.env = self.env, dict(top)
+                value = self.rename(stmt.test)
+                self.env = saved
+                return syntax.assign(cond, value)
+        body, copies_at = self._loop_body(stmt.body, [], carried, retest)
+        escapes = {self.env[u] for u in self.env if u not in before}
+        self.env.update(top)
+        loop = gast.While(test=test, body=body or [gast.Pass()], orelse=[])
+        self.loops[id(loop)] = LoopInfo(copies_at, escapes - set(top.values()))
+        self.emit(loop)
+
+    # -- expressions that are statements in disguise ----------------------------
+    def if_expression(self, expr, hint: Optional[str]):
+        """``a if c else b`` as an if statement assigning one name."""
+        user = self.namer.fresh(hint or "choice")
+        stmt = gast.If(test=expr.test, body=[syntax.assign(user, expr.body)],
+                       orelse=[syntax.assign(user, expr.orelse)])
+        self.visit_If(stmt)
+        return self.load(user)
+
+    def comprehension(self, expr, hint: Optional[str]):
+        """``[e for x in xs if c]`` as a loop that builds the list."""
+        if any(g.is_async for g in expr.generators):
+            raise self.parsed.error("cannot differentiate an async comprehension", self.current)
+        user = self.namer.fresh("terms")
+        inner = [gast.Expr(value=gast.Call(
+            func=gast.Attribute(value=syntax.name(user), attr="append", ctx=gast.Load()),
+            args=[expr.elt], keywords=[]))]
+        for gen in reversed(expr.generators):
+            for cond in reversed(gen.ifs):
+                inner = [gast.If(test=cond, body=inner, orelse=[])]
+            inner = [gast.For(target=gen.target, iter=gen.iter, body=inner, orelse=[], type_comment=None)]
+        saved = dict(self.env)
+        self.visit_Assign(syntax.assign(user, gast.List(elts=[], ctx=gast.Load())))
+        self.block(inner, into=True)
+        result = self.load(user)
+        self.env = saved
+        return result
+
+    def append(self, stmt, call):
+        """``xs.append(v)`` on a local list as ``xs_2 = [*xs, v]``."""
+        owner = call.func.value.id
+        if len(call.args) != 1 or call.keywords:
+            raise self.parsed.error("append() takes one argument", stmt)
+        value = self.atom(call.args[0])
+        old = self.load(owner)
+        listed = gast.List(elts=[gast.Starred(value=old, ctx=gast.Load()), value], ctx=gast.Load())
+        self.emit(syntax.assign(self.new_name(owner), listed))
+
+    def inline(self, fn, call, hint: Optional[str]):
+        """A lambda or def of the function's own, called here: its body, with arguments bound."""
+        if id(fn) in self.inlining:
+            raise self.parsed.error(f"cannot differentiate the recursive call to `{call.func.id}`",
+                                    call, hint="write the recursion as a loop.")
+        args = fn.args
+        params = [a.id for a in args.args]
+        defaults = dict(zip(params[len(params) - len(args.defaults):], args.defaults))
+        if len(call.args) > len(params) or args.vararg or args.kwarg:
+            raise self.parsed.error(f"cannot inline the call to `{call.func.id}`", call,
+                                    hint="give it positional parameters only.")
+        bound = dict(zip(params, call.args))
+        bound.update({k.arg: k.value for k in call.keywords})
+        values = {}
+        for p in params:
+            if p not in bound and p not in defaults:
+                raise self.parsed.error(f"`{call.func.id}` is missing argument `{p}`", call)
+            values[p] = self.atom(bound.get(p, defaults.get(p)))
+        saved = dict(self.env)
+        for p, v in values.items():
+            if isinstance(v, gast.Name):
+                self.env[p] = v.id
+            else:
+                self.emit(syntax.assign(self.new_name(p), v))
+        self.inlining.add(id(fn))
+        try:
+            if isinstance(fn, gast.Lambda):
+                result = self.atom(fn.body, hint)
+            else:
+                name = self.namer.fresh(hint or fn.name)
+                body, checks = restructure(self.parsed, [syntax.copy_node(s) for s in fn.body],
+                                           self.namer.fresh, lambda: name)
+                self.break_checks |= checks
+                body = self._returns_to(body, name)
+                self.block(body, into=True)
+                result = self.load(name)
+        finally:
+            self.inlining.discard(id(fn))
+        self.env = saved
+        return result
+
+    def _returns_to(self, body, name):
+        if body and isinstance(body[-1], gast.Return):
+            value = body[-1].value if body[-1].value is not None else syntax.const(None)
+            body = body[:-1] + [syntax.assign(name, value)]
+        return body
