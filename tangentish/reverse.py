@@ -12,6 +12,7 @@ constant argument is dropped; the first contribution to ``x`` is written
 """
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Callable, Dict, List, Optional
 
@@ -162,6 +163,9 @@ class ReverseTransform:
             unbroadcast = self.bind_global("unbroadcast", runtime.unbroadcast)
             part = gast.Subscript(value=dz, slice=syntax.copy_node(index), ctx=gast.Load())
             self.accumulate(stmt.value, syntax.call(syntax.name(unbroadcast), [part, stmt.value]), out)
+        if templates._is_index(index):   # a slice is an argument only as np.s_[...]
+            np_name = self.bind_global("np", np)
+            index = gast.Subscript(value=syntax.parse_expr(f"{np_name}.s_"), slice=index, ctx=gast.Load())
         unassign = self.bind_global("unassign", runtime.unassign)
         out.append(syntax.assign(self.adj(owner), syntax.call(syntax.name(unassign),
                                                               [syntax.copy_node(dz), index])))
@@ -195,28 +199,32 @@ class ReverseTransform:
                 out.append(item)
 
     def op_user(self, stmt, target, op: Op, out):
-        positions = [i for i, a in enumerate(op.args)
-                     if isinstance(a, gast.Name) and a.id in self.active]
-        if not positions:
-            return
-        if op.kwargs and any(isinstance(v, gast.Name) and v.id in self.active for v in op.kwargs.values()):
-            raise self.error(stmt, f"cannot yet differentiate `{op.label}` with respect to a keyword "
-                                   "argument", "pass the differentiated values positionally.")
         try:
-            name, seed = self.callee(op.key, positions, self.bind_global)
-        except TransformError:
-            raise
+            params = list(inspect.signature(op.key).parameters)
+        except (TypeError, ValueError):
+            params = []
+        given = list(enumerate(op.args))
+        for k, v in op.kwargs.items():
+            if k not in params:
+                raise self.error(stmt, f"`{op.label}` has no parameter `{k}`")
+            given.append((params.index(k), v))
+        given = [(i, a) for i, a in given if isinstance(a, gast.Name) and a.id in self.active]
+        if not given:
+            return
+        given.sort(key=lambda p: p[0])
+        positions = [i for i, _ in given]
+        name, seed = self.callee(op.key, positions, self.bind_global)
         keywords = [syntax.keyword(k, v) for k, v in op.kwargs.items()]
         keywords.append(syntax.keyword(seed, syntax.name(self.adj(target.id))))
         call = syntax.call(syntax.name(name), [syntax.copy_node(a) for a in op.args], keywords)
-        if len(positions) == 1:
-            self.accumulate(op.args[positions[0]], call, out)
+        if len(given) == 1:
+            self.accumulate(given[0][1], call, out)
             return
         parts = self.namer.fresh("d" + (op.label.split(".")[-1] or "call"))
         out.append(syntax.assign(parts, call))
-        for k, i in enumerate(positions):
+        for k, (_, arg) in enumerate(given):
             part = gast.Subscript(value=syntax.name(parts), slice=syntax.const(k), ctx=gast.Load())
-            self.accumulate(op.args[i], part, out)
+            self.accumulate(arg, part, out)
 
     def op_container(self, stmt, target, op, out):
         """``z = [a, *b, c]`` / ``(a, b)`` / ``{"k": v}``: each element reads its slot of ``dz``."""
