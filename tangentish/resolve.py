@@ -105,7 +105,8 @@ class Resolver:
                 return Op("nondiff", label="." + expr.attr)
             if expr.attr in ARRAY_ATTRIBUTES:
                 return self._rule(ARRAY_ATTRIBUTES[expr.attr], [expr.value], {}, "." + expr.attr)
-            return Op("unknown", label="." + expr.attr)
+            # a field of a namedtuple (or another record): structural, like params["W"]
+            return self._rule(getattr, [expr.value, syntax.const(expr.attr)], {}, "." + expr.attr)
         if isinstance(expr, gast.Call):
             return self._call(expr)
         if isinstance(expr, (gast.Tuple, gast.List, gast.Dict)):

@@ -11,7 +11,7 @@ import numpy as np
 __all__ = [
     "unbroadcast", "unreduce", "count", "one_like", "zeros_like", "tree_add", "mT",
     "matmul_da", "matmul_db", "replace_zero", "unindex", "inverse_perm", "extremum_mask", "cast_like", "balanced_eq",
-    "unassign", "sum_adjoint", "untree", "extremum_index",
+    "unassign", "sum_adjoint", "untree", "extremum_index", "unattr",
 ]
 
 
@@ -297,3 +297,13 @@ def sum_adjoint(g, x):
 def extremum_index(xs, y):
     """Where builtin ``max(xs)`` / ``min(xs)`` found ``y`` (the first such place)."""
     return int(np.argmax(np.asarray([np.all(x == y) for x in xs])))
+
+
+def unattr(g, x, name):
+    """Adjoint of ``y = x.name`` for a namedtuple ``x``: zeros with ``g`` in field ``name``."""
+    fields = getattr(x, "_fields", None) or getattr(getattr(x, "kind", None), "_fields", None)
+    if fields is None:
+        raise TypeError(f"cannot differentiate attribute `.{name}` of a {type(x).__name__}")
+    items = list(zeros_like(x))
+    items[fields.index(name)] = g
+    return _tree_tuple(items, getattr(x, "kind", type(x)))

@@ -7,7 +7,7 @@ to ``np.maximum`` / ``np.minimum`` (see resolve.py); ``int``, ``round`` and
 import builtins
 
 from tangentish.registry import adjoint, d, linear, nondifferentiable
-from tangentish.runtime import extremum_index, sum_adjoint, unindex, unreduce
+from tangentish.runtime import extremum_index, sum_adjoint, unattr, unindex, unreduce
 
 
 @linear(builtins.sum)
@@ -26,6 +26,11 @@ def float(y, x=0.0):
 @adjoint(builtins.max, builtins.min)
 def max(y, iterable):
     d[iterable] += unindex(d[y], iterable, extremum_index(iterable, y))
+
+
+@adjoint(builtins.getattr)
+def getattr(y, obj, name):
+    d[obj] += unattr(d[y], obj, name)
 
 
 nondifferentiable(builtins.round, builtins.int, builtins.bool)

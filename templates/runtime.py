@@ -26,6 +26,7 @@ from tangentish.runtime import (
     sum_adjoint,
     untree,
     extremum_index,
+    unattr,
 )
 
 
@@ -117,6 +118,12 @@ def unassign(r, g, index):
 @adjoint(sum_adjoint)
 def sum_adjoint(r, g, x):
     d[g] += sum(d[r])
+
+
+@linear(unattr)
+@adjoint(unattr)
+def unattr(r, g, x, name):
+    d[g] += getattr(d[r], name)
 
 
 nondifferentiable(untree, extremum_index)
