@@ -200,12 +200,19 @@ class FlowNormalizer:
                 raise self.parsed.error("cannot unpack enumerate() here", stmt,
                                         hint="write `for i, x in enumerate(xs)`.")
             index, target, iter_ = target.elts[0].id, target.elts[1], iter_.args[0]
+        backwards = self._builtin(iter_, reversed) and len(iter_.args) == 1
+        if backwards:
+            iter_ = iter_.args[0]
         if self._builtin(iter_, zip) and isinstance(target, gast.Tuple) and len(target.elts) == len(iter_.args):
             seqs = [self.atom(a, hint="seq") for a in iter_.args]
             pairs = list(zip(target.elts, seqs))
         else:
             seq = self.atom(iter_, hint="seq")
             seqs, pairs = [seq], [(target, seq)]
+        if backwards and len(seqs) > 1:
+            raise self.parsed.error("cannot differentiate a loop over reversed(zip(...))", stmt,
+                                    hint="index the sequences: for i in reversed(range(n)).")
+        self.backwards = backwards
 
         def binder(elt, seq):
             def bind(i):
@@ -222,6 +229,9 @@ class FlowNormalizer:
     def _range_over(self, seqs):
         lens = [syntax.call("len", [syntax.copy_node(s)]) for s in seqs]
         n = lens[0] if len(lens) == 1 else syntax.call("min", lens)
+        if self.backwards:
+            last = gast.BinOp(left=n, op=gast.Sub(), right=syntax.const(1))
+            return syntax.call("range", [last, syntax.const(-1), syntax.const(-1)])
         return syntax.call("range", [n])
 
     def visit_While(self, stmt):
