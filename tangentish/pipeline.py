@@ -133,12 +133,29 @@ def reverse_derivative(fn: Callable, wrt: Tuple, mode: str) -> Derivative:
     return cached(fn, ("reverse", wrt, mode), lambda: _build_reverse(fn, wrt, mode))
 
 
+#: user functions being transformed right now (a call back into one is recursion)
+_building: List[Callable] = []
+
+
 def _build_reverse(fn: Callable, wrt: Tuple, mode: str) -> Derivative:
+    _building.append(fn)
+    try:
+        return _build_reverse_unit(fn, wrt, mode)
+    finally:
+        _building.remove(fn)
+
+
+def _build_reverse_unit(fn: Callable, wrt: Tuple, mode: str) -> Derivative:
     unit = prepare(fn)
     names = wrt_names(unit, wrt)
     callees: List[Derivative] = []
 
     def callee(user_fn, positions, binder):
+        if user_fn in _building:
+            from .errors import TransformError
+            raise TransformError(f"cannot differentiate the recursive call to "
+                                 f"`{getattr(user_fn, '__name__', user_fn)}`",
+                                 hint="write the recursion as a loop.")
         d = reverse_derivative(user_fn, tuple(positions), "vjp")
         if d not in callees:
             callees.append(d)

@@ -213,7 +213,12 @@ class ReverseTransform:
             return
         given.sort(key=lambda p: p[0])
         positions = [i for i, _ in given]
-        name, seed = self.callee(op.key, positions, self.bind_global)
+        try:
+            name, seed = self.callee(op.key, positions, self.bind_global)
+        except TransformError as e:
+            if e.filename is None:   # say where the user called it
+                raise self.error(stmt, e.message, e.hint) from None
+            raise
         keywords = [syntax.keyword(k, v) for k, v in op.kwargs.items()]
         keywords.append(syntax.keyword(seed, syntax.name(self.adj(target.id))))
         call = syntax.call(syntax.name(name), [syntax.copy_node(a) for a in op.args], keywords)
