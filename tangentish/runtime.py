@@ -95,12 +95,17 @@ def untree(g):
     return g
 
 
+_SCALARS = frozenset({float, int, np.float64, np.float32})
+
+
 def unbroadcast(g, like):
     """Sum ``g`` over the axes that broadcasting added to ``like``.
 
     If ``z = x + y`` broadcast ``x`` from shape (3,) to (4, 3), then
     dL/dx = sum over axis 0 of dL/dz: the adjoint has the shape of ``x`` again.
     """
+    if type(like) in _SCALARS and type(g) in _SCALARS:   # the scalar loop's fast path
+        return g
     shape = np.shape(like)
     if np.shape(g) == shape:
         return g
@@ -197,9 +202,12 @@ def _promote(g, a, b):
 
 def matmul_da(g, a, b):
     """Adjoint of ``a`` in ``z = a @ b`` (or ``np.dot``) given ``g`` = dL/dz: ``g @ b.T``, any ranks."""
-    if np.ndim(a) == 2 and np.ndim(b) == 2:
+    na, nb = np.ndim(a), np.ndim(b)
+    if na == 2 and nb == 2:
         return g @ b.T
-    if np.ndim(a) == 0 or np.ndim(b) == 0:
+    if na == 2 and nb == 1:          # matrix @ vector: an outer product
+        return np.outer(g, b)
+    if na == 0 or nb == 0:
         return unbroadcast(g * b, a)
     g2, a2, b2 = _promote(g, np.asarray(a), np.asarray(b))
     da = unbroadcast(g2 @ mT(b2), a2)
@@ -208,9 +216,10 @@ def matmul_da(g, a, b):
 
 def matmul_db(g, a, b):
     """Adjoint of ``b`` in ``z = a @ b`` (or ``np.dot``) given ``g`` = dL/dz: ``a.T @ g``, any ranks."""
-    if np.ndim(a) == 2 and np.ndim(b) == 2:
+    na, nb = np.ndim(a), np.ndim(b)
+    if na == 2 and (nb == 2 or nb == 1):
         return a.T @ g
-    if np.ndim(a) == 0 or np.ndim(b) == 0:
+    if na == 0 or nb == 0:
         return unbroadcast(a * g, b)
     g2, a2, b2 = _promote(g, np.asarray(a), np.asarray(b))
     db = unbroadcast(mT(a2) @ g2, b2)
