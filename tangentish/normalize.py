@@ -98,6 +98,7 @@ class Normalizer(FlowNormalizer):
         self.break_checks: set = set()
         self.local_fns: Dict[str, gast.AST] = {}   # lambdas and defs of the function's own
         self.inlining: set = set()
+        self.pending: List[set] = []                 # per enclosing loop: names it assigns, not yet bound
 
     # -- statements -----------------------------------------------------------
     def block(self, stmts, into: bool = False) -> List[gast.AST]:
@@ -266,14 +267,27 @@ class Normalizer(FlowNormalizer):
         return new
 
     def load(self, user_name: str, node=None) -> gast.Name:
+        if user_name not in self.env:
+            self._not_yet(user_name)
         return syntax.name(self.env.get(user_name, user_name))
+
+    def _not_yet(self, user_name: str) -> None:
+        """A read of a variable the enclosing loop assigns later: it comes from the previous iteration."""
+        if any(user_name in pending for pending in self.pending):
+            raise self.parsed.error(
+                f"cannot differentiate `{user_name}`: it is read before it is assigned in this "
+                "loop, so it carries a value from one iteration to the next without one to start "
+                "from", self.current, hint=f"give `{user_name}` a value before the loop.")
 
     def rename(self, expr):
         """``expr`` with every local variable read under its current name."""
         expr = syntax.copy_node(expr)
         for n in gast.walk(expr):
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id in self.env:
-                n.id = self.env[n.id]
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
+                if n.id in self.env:
+                    n.id = self.env[n.id]
+                else:
+                    self._not_yet(n.id)
         return expr
 
     # -- expressions ----------------------------------------------------------

@@ -130,7 +130,11 @@ class FlowNormalizer:
         for emit_prologue in prologue:
             emit_prologue()
         pro, self.out = self.out, saved
-        body = pro + self.block(user_body)
+        self.pending.append(user_assigned(user_body) - set(self.env))
+        try:
+            body = pro + self.block(user_body)
+        finally:
+            self.pending.pop()
         copies_at = len(body)
         for user, name in carried.items():
             if self.env[user] != name:

@@ -1,11 +1,16 @@
 """Optimize: remove what the transformer had to write but a person would not.
 
-Two clean-ups on the generated function, both on straight-line code at the
-top level of the body (loop and branch bodies are left as written):
+Two clean-ups on the generated function:
 
 * copy propagation: ``dadd = dsum`` followed by uses of ``dadd`` becomes uses
   of ``dsum`` (or the copy's source is renamed to its target);
 * dead code: assignments whose targets nothing reads are dropped.
+
+At the top level both work on the straight-line sweep.  Inside loop and
+branch bodies (`_nested`) they are more careful: a copy is propagated only
+when every use of its target follows it in the same block, before its source
+is assigned again, and an assignment is dead only if nothing in the whole
+function reads its target.
 
 Names in ``protected`` (the user's own variables and the parameters) are
 never renamed, so the forward sweep reads exactly as the user wrote it.
@@ -28,7 +33,7 @@ def optimize(fn: gast.FunctionDef, protected: Iterable[str]) -> gast.FunctionDef
             protected |= syntax.loaded_names(node.value)
     body = fn.body
     for _ in range(4):
-        new = _dead_code(_propagate_copies(body, protected))
+        new = _nested(_dead_code(_propagate_copies(body, protected)), protected)
         if syntax.to_source(new) == syntax.to_source(body):
             break
         body = new
@@ -110,3 +115,64 @@ def _drop_empty_sections(body: List) -> List:
                 continue
         out.append(stmt)
     return out
+
+
+def _nested(body: List, protected: Set[str]) -> List:
+    """Copy propagation and dead code inside loop and branch bodies."""
+    body = [syntax.copy_node(s) for s in body]
+    while True:
+        stores, loads = _stores(body), _loads(body)
+        if not (_nested_copy(body, protected, stores, loads, top=True) or _nested_dead(body, loads, top=True)):
+            return body
+
+
+def _blocks(stmt):
+    for field_name in ("body", "orelse"):
+        block = getattr(stmt, field_name, None)
+        if isinstance(block, list) and not isinstance(stmt, gast.FunctionDef):
+            yield field_name, block
+
+
+def _nested_copy(block: List, protected, stores, loads, top: bool) -> bool:
+    """Propagate one copy somewhere below ``block``; True if something changed."""
+    for i, stmt in enumerate(block):
+        if not top and _is_copy(stmt):
+            target, source = stmt.targets[0].id, stmt.value.id
+            rest = block[i + 1:]
+            if target not in protected and stores[target] == 1 and stores[source] >= 1 and target != source:
+                using = [k for k, s in enumerate(rest) if target in syntax.loaded_names(s)]
+                if using and _loads(rest)[target] == loads[target]:
+                    last = using[-1]
+                    between = rest[:last]
+                    tail = rest[last]
+                    clobbered = any(source in syntax.stored_names(s) for s in between) or (
+                        source in syntax.stored_names(tail) and not isinstance(tail, gast.Assign))
+                    if not clobbered:
+                        _rename(rest[:last + 1], target, source)
+                        del block[i]
+                        return True
+        for _, inner in _blocks(stmt):
+            if _nested_copy(inner, protected, stores, loads, top=False):
+                return True
+    return False
+
+
+def _is_copy(stmt) -> bool:
+    return (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Name))
+
+
+def _nested_dead(block: List, loads, top: bool) -> bool:
+    """Drop one assignment (below the top level) whose target nothing reads."""
+    for i, stmt in enumerate(block):
+        if (not top and isinstance(stmt, gast.Assign)
+                and all(isinstance(t, gast.Name) for t in stmt.targets)
+                and not any(loads.get(n, 0) for n in syntax.stored_names(stmt.targets))):
+            del block[i]
+            return True
+        for field_name, inner in _blocks(stmt):
+            if _nested_dead(inner, loads, top=False):
+                if not inner and field_name == "body":
+                    inner.append(gast.Pass())
+                return True
+    return False

@@ -174,3 +174,21 @@ def test_error_points_at_the_offending_line():
         tg.grad(mutate_argument)(X)
     import linecache
     assert "x[0] = 1.0" in linecache.getline(__file__, info.value.lineno)
+
+
+def carried_without_start(x):
+    s = 0.0
+    for i in range(3):
+        if i == 0:
+            y = x
+        else:
+            y = y * x
+        s = s + y
+    return s
+
+
+def test_value_carried_without_a_start_raises():
+    with pytest.raises(TransformError) as info:
+        tg.grad(carried_without_start)(0.5)
+    assert "read before it is assigned" in info.value.message
+    assert "before the loop" in info.value.hint
