@@ -22,6 +22,7 @@ from typing import Dict, List, Optional
 import gast
 
 from . import syntax
+from .aliasing import Aliases
 from .naming import OPERATOR_NAMES, Namer
 from .normalize_flow import FlowNormalizer, LoopInfo
 from .parse import Parsed
@@ -98,6 +99,7 @@ class Normalizer(FlowNormalizer):
         self.break_checks: set = set()
         self.local_fns: Dict[str, gast.AST] = {}   # lambdas and defs of the function's own
         self.inlining: set = set()
+        self.aliases = Aliases(params)               # who may share an array, for in-place updates
         self.pending: List[set] = []                 # per enclosing loop: names it assigns, not yet bound
 
     # -- statements -----------------------------------------------------------
@@ -134,6 +136,7 @@ class Normalizer(FlowNormalizer):
             value = self.atom(stmt.value)
             for target in stmt.targets:
                 self.bind_target(target, value)
+            self.aliases.shared |= syntax.stored_names(stmt.targets)
             return
         target = stmt.targets[0]
         if isinstance(target, gast.Name) and isinstance(stmt.value, gast.Lambda):
@@ -146,10 +149,18 @@ class Normalizer(FlowNormalizer):
             self.local_fns.pop(target.id, None)
             value = self.simple(stmt.value, hint=target.id)
             self.emit(syntax.assign(self.new_name(target.id), value))
+            self.aliases.assigned({target.id}, stmt.value, set(self.env))
             return
         if isinstance(target, (gast.Tuple, gast.List)):
             value = self.atom(stmt.value)
             self.bind_target(target, value)
+            literal = isinstance(stmt.value, (gast.Tuple, gast.List)) and len(stmt.value.elts) == len(target.elts)
+            for k, elt in enumerate(target.elts):
+                names = syntax.stored_names(elt)
+                if literal and isinstance(elt, gast.Name):
+                    self.aliases.assigned(names, stmt.value.elts[k], set(self.env))
+                else:
+                    self.aliases.shared |= names
             return
         raise self.parsed.error(f"cannot differentiate an assignment to "
                                 f"`{syntax.to_source(target)}` yet", stmt,
@@ -185,6 +196,11 @@ class Normalizer(FlowNormalizer):
         if owner not in self.env:
             raise self.parsed.error(f"cannot write into `{owner}`: it is not a local variable",
                                     self.current, hint="pass it in as an argument.")
+        if self.aliases.may_share(owner):
+            raise self.parsed.error(f"cannot differentiate a write into `{owner}`: it may share its "
+                                    "array with another variable, which would change too", self.current,
+                                    hint=f"write into a copy: {owner} = {owner}.copy().")
+        self.aliases.fresh(owner)
         value = self.atom(value)
         index = self.rename(target.slice)
         old = self.load(owner)
@@ -206,6 +222,12 @@ class Normalizer(FlowNormalizer):
             raise self.parsed.error("cannot differentiate an in-place update of "
                                     f"`{syntax.to_source(stmt.target)}` yet", stmt,
                                     hint="write it as a new assignment.")
+        if stmt.target.id in self.aliases.shared:
+            raise self.parsed.error(f"cannot differentiate `{stmt.target.id} "
+                                    f"{syntax.to_source(stmt).split()[1]} ...`: `{stmt.target.id}` may "
+                                    "share its array with another variable, which `+=` would change too",
+                                    stmt, hint=f"write {stmt.target.id} = {stmt.target.id} "
+                                    f"{syntax.to_source(stmt).split()[1][:-1]} ... instead.")
         left = self.load(stmt.target.id, stmt.target)
         right = self.atom(stmt.value)
         value = gast.BinOp(left=left, op=stmt.op, right=right)

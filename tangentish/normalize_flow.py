@@ -76,10 +76,13 @@ class FlowNormalizer:
     def visit_If(self, stmt):
         test = self.test_atom(stmt.test)
         before = dict(self.env)
+        shared = set(self.aliases.shared)
         body = self.block(stmt.body)
         env_body, self.env = self.env, dict(before)
+        shared_body, self.aliases.shared = self.aliases.shared, shared
         orelse = self.block(stmt.orelse)
         env_else, self.env = self.env, dict(before)
+        self.aliases.shared |= shared_body
         for user in sorted(set(env_body) | set(env_else)):
             b, e, old = env_body.get(user), env_else.get(user), before.get(user)
             if b == e:
@@ -130,6 +133,7 @@ class FlowNormalizer:
         for emit_prologue in prologue:
             emit_prologue()
         pro, self.out = self.out, saved
+        self.aliases.in_loop(user_body, set(self.env) | user_assigned(user_body))
         self.pending.append(user_assigned(user_body) - set(self.env))
         try:
             body = pro + self.block(user_body)
@@ -227,6 +231,7 @@ class FlowNormalizer:
                     self.emit(syntax.assign(item, part))
                     part = syntax.name(item)
                 self.bind_target(elt, part)
+                self.aliases.shared |= syntax.stored_names(elt)   # an element of the sequence
             return bind
         return seqs, [binder(e, s) for e, s in pairs], index
 

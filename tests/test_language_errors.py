@@ -192,3 +192,40 @@ def test_value_carried_without_a_start_raises():
         tg.grad(carried_without_start)(0.5)
     assert "read before it is assigned" in info.value.message
     assert "before the loop" in info.value.hint
+
+
+def write_through_alias(x):
+    z = x * 2.0
+    w = z
+    w[0] = 0.0
+    return np.sum(z)
+
+
+def write_into_view(A):
+    B = A * 1.0
+    row = B[0]
+    B[0, 1] = 5.0
+    return np.sum(row * B)
+
+
+def augassign_through_alias(x):
+    y = x * 1.0
+    z = y
+    z += 1.0
+    return np.sum(y * z)
+
+
+def write_into_list_element(x):
+    z = x * 2.0
+    parts = [z, x]
+    z[0] = 1.0
+    return np.sum(parts[0])
+
+
+@pytest.mark.parametrize("f", [write_through_alias, write_into_view, augassign_through_alias,
+                               write_into_list_element], ids=lambda f: f.__name__)
+def test_in_place_update_of_shared_array_raises(f):
+    arg = np.arange(4.0).reshape(2, 2) if f is write_into_view else X
+    with pytest.raises(TransformError) as info:
+        tg.grad(f)(arg)
+    assert "share" in info.value.message and "copy" in info.value.hint or "instead" in info.value.hint
