@@ -10,6 +10,7 @@ from tangentish.runtime import (
     balanced_eq,
     cast_like,
     count,
+    extremum_index,
     extremum_mask,
     inverse_perm,
     matmul_da,
@@ -17,16 +18,15 @@ from tangentish.runtime import (
     mT,
     one_like,
     replace_zero,
+    sum_adjoint,
     tree_add,
+    unassign,
+    unattr,
     unbroadcast,
     unindex,
     unreduce,
-    zeros_like,
-    unassign,
-    sum_adjoint,
     untree,
-    extremum_index,
-    unattr,
+    zeros_like,
 )
 
 

@@ -1,9 +1,9 @@
 """Calls to the user's own functions, lambdas, comprehensions and builtins."""
 import numpy as np
 import pytest
+from fdcheck import check
 
 import tangentish as tg
-from fdcheck import check
 
 rng = np.random.default_rng(2)
 V = rng.normal(size=4)

@@ -3,9 +3,9 @@ from collections import namedtuple
 
 import numpy as np
 import pytest
+from fdcheck import check
 
 import tangentish as tg
-from fdcheck import check
 
 rng = np.random.default_rng(3)
 X = rng.normal(size=(6, 3))

@@ -1,9 +1,9 @@
 """Branches and loops, written the way users write them, checked against finite differences."""
 import numpy as np
 import pytest
+from fdcheck import check
 
 import tangentish as tg
-from fdcheck import check
 
 rng = np.random.default_rng(0)
 V = rng.normal(size=4)

@@ -1,9 +1,9 @@
 """Reading and writing array elements, checked against finite differences."""
 import numpy as np
 import pytest
+from fdcheck import check
 
 import tangentish as tg
-from fdcheck import check
 
 rng = np.random.default_rng(1)
 V = rng.normal(size=6)

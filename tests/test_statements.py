@@ -1,9 +1,9 @@
 """Statement forms: augmented assignment, shadowing, unpacking, assert/pass, docstrings."""
 import numpy as np
 import pytest
+from fdcheck import check
 
 import tangentish as tg
-from fdcheck import check
 
 V = np.array([0.3, -1.2, 0.8])
 
@@ -61,9 +61,9 @@ def expression_statement(x):
 
 
 def unused_branch_values(x):
-    unused = np.log(np.abs(x) + 1.0)
+    unused = np.log(np.abs(x) + 1.0)  # noqa: F841
     if np.sum(x) > 0:
-        also_unused = x * 3.0
+        also_unused = x * 3.0  # noqa: F841
     return np.sum(x * 2.0)
 
 
