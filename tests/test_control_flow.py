@@ -372,3 +372,29 @@ def test_branch_source_replays_the_condition():
     src = tg.grad(branch_on_value).source
     assert src.count("if cond:") == 2       # forward and backward test the same name
     assert "else:" in src
+
+
+# ---- random inputs ------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+floats = st.floats(min_value=-2.0, max_value=2.0, allow_nan=False).filter(lambda v: abs(v) > 1e-3)
+
+
+@settings(max_examples=15, deadline=None)
+@given(floats, floats)
+def test_branches_random(x, y):
+    if abs(x - y) > 1e-3 and abs(x + y) > 1e-3:
+        check(and_or_not, x, y, wrt=(0, 1))
+        check(nested_if, x, y, wrt=(0, 1))
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.floats(min_value=0.05, max_value=0.95), st.floats(min_value=2.5, max_value=3.9))
+def test_recurrence_random(x, r):
+    def short_map(r, x):
+        for _ in range(8):
+            x = r * x * (1 - x)
+        return x
+    check(short_map, r, x, wrt=(0, 1), rtol=1e-4, atol=1e-5)
