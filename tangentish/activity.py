@@ -19,7 +19,7 @@ from typing import Set
 import gast
 
 from . import syntax
-from .resolve import Resolver
+from .resolve import INERT_ATTRIBUTES, Resolver
 
 
 def active_names(body, wrt: Iterable[str], resolver: Resolver) -> Set[str]:
@@ -45,15 +45,35 @@ def _block(stmts, active: Set[str], resolver: Resolver) -> None:
             _block(stmt.body, active, resolver)
             _block(stmt.orelse, active, resolver)
         elif isinstance(stmt, (gast.For, gast.While)):
-            if isinstance(stmt, gast.For) and syntax.loaded_names(stmt.iter) & active:
+            # normalized loops run over range() or a literal: their targets carry no derivative
+            if isinstance(stmt, gast.For) and not _counts(stmt.iter) and syntax.loaded_names(stmt.iter) & active:
                 active.update(syntax.stored_names(stmt.target))
             for _ in range(2):  # a second round lets values flow around the loop
                 _block(stmt.body, active, resolver)
                 _block(stmt.orelse, active, resolver)
 
 
+def _value_loads(expr) -> Set[str]:
+    """Names ``expr`` reads, except inside ``len(x)`` and ``x.shape``-like queries."""
+    if isinstance(expr, gast.Attribute) and expr.attr in INERT_ATTRIBUTES:
+        return set()
+    if isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name) and expr.func.id == "len":
+        return set()
+    if isinstance(expr, gast.Name):
+        return {expr.id} if isinstance(expr.ctx, gast.Load) else set()
+    out: Set[str] = set()
+    for child in gast.iter_child_nodes(expr):
+        out |= _value_loads(child)
+    return out
+
+
 def _value_active(expr, active: Set[str], resolver: Resolver) -> bool:
-    if not (syntax.loaded_names(expr) & active):
+    if not (_value_loads(expr) & active):
         return False
     op = resolver.op_of(expr)
     return op.kind not in ("nondiff", "literal")
+
+
+def _counts(expr) -> bool:
+    return (isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name) and expr.func.id == "range"
+            or syntax.is_constant_expr(expr))

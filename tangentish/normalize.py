@@ -321,6 +321,8 @@ class Normalizer(FlowNormalizer):
             return expr
         if self._is_global(expr):
             return expr
+        if self._is_shape_query(expr):   # len(x), x.shape[0]: no derivative, stays inline
+            return self.rename(expr)
         simple = self.simple(expr, hint)
         if isinstance(simple, gast.Name):
             return simple
@@ -328,6 +330,15 @@ class Normalizer(FlowNormalizer):
         self.defined.add(name)
         self.emit(syntax.assign(name, simple))
         return syntax.name(name)
+
+    def _is_shape_query(self, expr) -> bool:
+        if isinstance(expr, gast.Subscript) and syntax.is_constant_expr(expr.slice):
+            return self._is_shape_query(expr.value)
+        if isinstance(expr, gast.Attribute):
+            return expr.attr in ("shape", "size", "ndim", "dtype") and isinstance(expr.value, gast.Name)
+        return (isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name) and expr.func.id == "len"
+                and "len" not in self.env and len(expr.args) == 1 and isinstance(expr.args[0], gast.Name)
+                and self.parsed.namespace.get("len", builtins.len) is builtins.len)
 
     def _is_global(self, expr) -> bool:
         """``np.pi``, ``math.e``: a module attribute, not a value of ours."""

@@ -170,6 +170,10 @@ def _nested_dead(block: List, loads, top: bool) -> bool:
                 and not any(loads.get(n, 0) for n in syntax.stored_names(stmt.targets))):
             del block[i]
             return True
+        if (isinstance(stmt, gast.If) and isinstance(stmt.test, gast.Name)
+                and all(isinstance(s, gast.Pass) for s in stmt.body + stmt.orelse)):
+            del block[i]          # an if with nothing left in it
+            return True
         for field_name, inner in _blocks(stmt):
             if _nested_dead(inner, loads, top=False):
                 if not inner and field_name == "body":

@@ -184,3 +184,32 @@ def test_inline_lambda_calling_user_function():
 def test_callee_derivative_is_reused():
     src = tg.grad(uses_global_helper_twice).source
     assert src.count("def dsquare_dv(") == 1
+
+
+def cell(W, h, x):
+    return np.tanh(W @ h + x)
+
+
+def rnn_with_cell(W, h, xs):
+    for x in xs:
+        h = cell(W, h, x)
+    return np.sum(h)
+
+
+def nested_def_with_loop(x):
+    def power_sum(v, n):
+        s = 0.0
+        for k in range(n):
+            s = s + v ** k
+        return s
+    return power_sum(x, 4) * power_sum(2.0 * x, 3)
+
+
+def test_user_function_called_in_a_loop():
+    rng = np.random.default_rng(5)
+    check(rnn_with_cell, 0.5 * rng.normal(size=(3, 3)), rng.normal(size=3), rng.normal(size=(4, 3)),
+          wrt=(0, 1, 2))
+
+
+def test_inlined_def_with_a_loop():
+    check(nested_def_with_loop, 0.7)
