@@ -22,6 +22,11 @@ VIEW_FUNCTIONS = {"reshape", "ravel", "transpose", "squeeze", "expand_dims", "as
                   "real", "imag", "diagonal", "asanyarray"}
 
 
+#: calls that always return a new array
+ALLOCATING = {"copy", "array", "zeros", "zeros_like", "ones", "ones_like", "empty", "empty_like",
+              "full", "full_like", "arange", "linspace", "unindex", "unassign", "one_like"}
+
+
 class Aliases:
     def __init__(self, params: Iterable[str]):
         self.params = set(params)
@@ -44,7 +49,7 @@ class Aliases:
         if isinstance(expr, gast.Call):
             func = expr.func
             name = func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", "")
-            if name == "copy" or name == "array":
+            if name in ALLOCATING:
                 return set()
             if name in VIEW_FUNCTIONS:
                 roots = set()

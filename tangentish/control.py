@@ -100,8 +100,55 @@ def backward_loop(rt, stmt, out: List) -> None:
     else:
         target = syntax.name(rt.namer.fresh("step"), store=True)
     out += _zeros(rt, state - start)
+    body = _add_in_place(rt, body, state - start, targets)
     out.append(gast.For(target=target, iter=syntax.call("reversed", [syntax.name(tape)]),
                         body=body, orelse=[], type_comment=None))
+
+
+def _add_in_place(rt, body, fresh, targets) -> List:
+    """``dX = dX + unindex(g, X, i)`` as ``dX[i] += g`` for an adjoint the loop owns.
+
+    ``dX`` was just set to zeros before the loop, and nothing else in the body
+    assigns it, so no other name sees the update; ``i`` is the loop's own counter
+    or a constant, never an index array that could repeat.  One element per step
+    instead of a new array the size of ``X``.
+    """
+    out = []
+    for stmt in body:
+        hit = _index_accumulation(rt, stmt, fresh, targets)
+        if hit is not None:
+            dn, index, g = hit
+            stores = sum(1 for s in body for n in gast.walk(s)
+                         if isinstance(n, gast.Name) and n.id == dn and isinstance(n.ctx, gast.Store))
+            if stores == 1:
+                out.append(gast.AugAssign(target=gast.Subscript(value=syntax.name(dn), slice=index,
+                                                                ctx=gast.Store()),
+                                          op=gast.Add(), value=g))
+                continue
+        out.append(stmt)
+    return out
+
+
+def _index_accumulation(rt, stmt, fresh, targets):
+    if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)):
+        return None
+    dn = stmt.targets[0].id
+    value = stmt.value
+    owners = [n for n in fresh if rt.adj(n) == dn]
+    if not owners or not (isinstance(value, gast.BinOp) and isinstance(value.op, gast.Add)
+                          and isinstance(value.left, gast.Name) and value.left.id == dn):
+        return None
+    call = value.right
+    unindex = rt.bind_global.bound.get("unindex")
+    if not (isinstance(call, gast.Call) and isinstance(call.func, gast.Name) and len(call.args) == 3
+            and rt.bind_global.bound.get(call.func.id) is runtime.unindex and unindex is runtime.unindex):
+        return None
+    g, owner, index = call.args
+    if not (isinstance(owner, gast.Name) and owner.id == owners[0]):
+        return None
+    if not ((isinstance(index, gast.Name) and index.id in targets) or isinstance(index, gast.Constant)):
+        return None
+    return dn, syntax.copy_node(index), g
 
 
 def _zeros(rt, names) -> List:

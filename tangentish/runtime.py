@@ -30,31 +30,29 @@ class TreeDict(dict):
     def __add__(self, other):
         return tree_add(self, other)
 
-    __radd__ = __add__
+    __radd__ = __iadd__ = __add__
 
 
 class TreeList(list):
-    """A list adjoint: ``a + b`` adds element by element; slices stay TreeLists."""
+    """A list adjoint: ``a + b`` (and ``a += b``) adds element by element; slices stay TreeLists."""
 
     def __add__(self, other):
         return tree_add(self, other)
 
-    __radd__ = __add__
+    __radd__ = __iadd__ = __add__
 
     def __getitem__(self, index):
         item = list.__getitem__(self, index)
         return TreeList(item) if isinstance(index, slice) else item
 
 
-class TreeTuple(tuple):
-    """A tuple (or namedtuple) adjoint; ``kind`` is the user's tuple type."""
+class TreeTuple(TreeList):
+    """A tuple (or namedtuple) adjoint, kept as a list so a loop can add into one slot.
+
+    ``kind`` is the user's tuple type; `untree` rebuilds it.
+    """
 
     kind = tuple
-
-    def __add__(self, other):
-        return tree_add(self, other)
-
-    __radd__ = __add__
 
     def __getattr__(self, attr):
         fields = getattr(self.kind, "_fields", ())
@@ -63,7 +61,7 @@ class TreeTuple(tuple):
         raise AttributeError(attr)
 
     def __getitem__(self, index):
-        item = tuple.__getitem__(self, index)
+        item = list.__getitem__(self, index)
         return _tree_tuple(item, tuple) if isinstance(index, slice) else item
 
 
@@ -77,21 +75,21 @@ def _tree_like(x, items):
     """A Tree container shaped like ``x`` holding ``items`` (values for a dict)."""
     if isinstance(x, dict):
         return TreeDict(zip(x.keys(), items))
-    if isinstance(x, list):
-        return TreeList(items)
-    return _tree_tuple(items, getattr(x, "kind", type(x)))
+    if isinstance(x, TreeTuple) or isinstance(x, tuple):
+        return _tree_tuple(items, getattr(x, "kind", type(x)))
+    return TreeList(items)
 
 
 def untree(g):
     """Plain dicts, lists, tuples and namedtuples again, for the user."""
     if isinstance(g, dict):
         return {k: untree(v) for k, v in g.items()}
-    if isinstance(g, list):
-        return [untree(v) for v in g]
-    if isinstance(g, tuple):
+    if isinstance(g, TreeTuple) or isinstance(g, tuple):
         kind = getattr(g, "kind", type(g))
         items = [untree(v) for v in g]
         return kind(*items) if hasattr(kind, "_fields") else tuple(items)
+    if isinstance(g, list):
+        return [untree(v) for v in g]
     return g
 
 

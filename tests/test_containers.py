@@ -139,3 +139,22 @@ def test_structures_are_plain_again():
     assert type(g["b2"]) is float
     layers = tg.grad(list_of_namedtuples)([Layer(WS[0], BS[0]), Layer(WS[1], BS[1])], X)
     assert type(layers) is list and type(layers[0]) is Layer
+
+
+def loop_over_tuple(pair, x):
+    s = 0.0
+    for i in range(len(pair)):
+        s = s + np.sum(pair[i] * x)
+    return s
+
+
+def test_loop_adds_into_one_slot_of_a_tuple_adjoint():
+    check(loop_over_tuple, (Y, Y * 2.0), Y, wrt=(0, 1))
+    src = tg.grad(loop_over_tuple).source
+    assert "dpair[i] += " in src
+
+
+def test_loop_over_rows_adds_in_place():
+    from test_control_flow import loop_over_rows
+    src = tg.grad(loop_over_rows, wrt=1).source
+    assert "dX[i] += drow" in src and "unindex" not in src
