@@ -70,6 +70,9 @@ def _value_loads(expr) -> Set[str]:
 def _value_active(expr, active: Set[str], resolver: Resolver) -> bool:
     if not (_value_loads(expr) & active):
         return False
+    if isinstance(expr, gast.BoolOp):   # `x or 1.0` is x: active (reverse then refuses it)
+        return any(not isinstance(v, (gast.Compare, gast.BoolOp, gast.UnaryOp, gast.Constant))
+                   and _value_loads(v) & active for v in expr.values)
     op = resolver.op_of(expr)
     return op.kind not in ("nondiff", "literal")
 

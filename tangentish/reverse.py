@@ -178,7 +178,12 @@ class ReverseTransform:
         pass
 
     def op_nondiff(self, stmt, target, op, out):
-        pass
+        value = stmt.value
+        if isinstance(value, gast.BoolOp) and any(
+                not isinstance(v, (gast.Compare, gast.BoolOp, gast.UnaryOp, gast.Constant))
+                and syntax.loaded_names(v) & self.active for v in value.values):
+            raise self.error(stmt, "cannot differentiate `and`/`or` used as a value: it returns "
+                                   "one of its operands", "write `a if a else b` (or use it in a test).")
 
     def op_rule(self, stmt, target, op: Op, out):
         rule_fn = registry.REVERSE.get(op.key)

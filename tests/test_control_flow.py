@@ -398,3 +398,19 @@ def test_recurrence_random(x, r):
             x = r * x * (1 - x)
         return x
     check(short_map, r, x, wrt=(0, 1), rtol=1e-4, atol=1e-5)
+
+
+def test_loop_source_does_not_grow_with_the_step_count():
+    def steps_10(r, x):
+        for t in range(10):
+            x = r * x * (1 - x)
+        return x
+
+    def steps_1000(r, x):
+        for t in range(1000):
+            x = r * x * (1 - x)
+        return x
+    a, b = tg.grad(steps_10).source, tg.grad(steps_1000).source
+    assert len(a.splitlines()) == len(b.splitlines())
+    assert a.count("for ") == 2 and "in reversed(tape):" in a
+    assert np.isclose(tg.grad(steps_1000)(2.5, 0.3), check(steps_1000, 2.5, 0.3)(2.5, 0.3))

@@ -229,3 +229,14 @@ def test_in_place_update_of_shared_array_raises(f):
     with pytest.raises(TransformError) as info:
         tg.grad(f)(arg)
     assert "share" in info.value.message and "copy" in info.value.hint or "instead" in info.value.hint
+
+
+def or_as_value(x):
+    y = x or 1.0
+    return y * 2.0
+
+
+def test_or_as_a_value_raises():
+    with pytest.raises(TransformError) as info:
+        tg.grad(or_as_value)(0.5)
+    assert "`and`/`or`" in info.value.message
