@@ -414,3 +414,43 @@ def test_loop_source_does_not_grow_with_the_step_count():
     assert len(a.splitlines()) == len(b.splitlines())
     assert a.count("for ") == 2 and "in reversed(tape):" in a
     assert np.isclose(tg.grad(steps_1000)(2.5, 0.3), check(steps_1000, 2.5, 0.3)(2.5, 0.3))
+
+
+def loop_inside_branch(x, flag):
+    if flag:
+        for i in range(3):
+            x = x * np.sin(x) + 1.0
+    else:
+        x = x - 1.0
+    return x * x
+
+
+def while_inside_for(x):
+    s = x
+    for k in range(3):
+        y = s
+        while y < 4.0:
+            y = y * 1.7
+        s = s + y * x
+    return s
+
+
+def branch_then_loop_then_branch(x):
+    if x > 0:
+        y = x * 2.0
+    else:
+        y = x * 0.5
+    for _ in range(3):
+        if y > 1.0:
+            y = y - 0.3 * x
+        else:
+            y = y * x
+    return y if y > 0 else -y
+
+
+@pytest.mark.parametrize("f, args", [(loop_inside_branch, (0.7, True)), (loop_inside_branch, (0.7, False)),
+                                     (while_inside_for, (0.9,)), (branch_then_loop_then_branch, (0.8,)),
+                                     (branch_then_loop_then_branch, (-0.6,))],
+                         ids=lambda v: getattr(v, "__name__", ""))
+def test_mixed_nesting(f, args):
+    check(f, *args)
