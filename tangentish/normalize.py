@@ -4,14 +4,19 @@ After this pass every statement of the function body is one of
 
 * ``name = <simple>`` where <simple> is a call, operator, index or attribute
   whose operands are names or constants (``tanh = np.tanh(x)``),
-* ``return name``,
-* a statement that carries no derivative (``assert``, ``pass``, a bare call),
+* ``name[index] = atom`` right after ``name = old.copy()`` (a write into an array),
+* ``if``/``for``/``while`` whose bodies are normalized the same way
+  (normalize_flow.py), ``break`` only as the last ``if stop: break``,
+* ``return name`` (once, at the end: restructure.py removes early exits),
+* a statement that carries no derivative (``assert``, a bare call),
 
 and no name is assigned twice in straight-line code (``x = x * 2`` becomes
 ``x_2 = x * 2``), so the backward sweep can read every value the forward sweep
 computed.  Temporaries are named after their primitive (``tanh``, ``prod``);
 the last one of a statement takes the user's target name.  Index expressions,
-comparisons and literal arguments stay inline: they carry no derivative.
+comparisons, ``len(x)``, ``x.shape`` and literal arguments stay inline: they
+carry no derivative.  The result is plain Python that computes what the
+user's function computed.
 """
 from __future__ import annotations
 
