@@ -118,9 +118,8 @@ def _add_in_place(rt, body, fresh, targets) -> List:
         hit = _index_accumulation(rt, stmt, fresh, targets)
         if hit is not None:
             dn, index, g = hit
-            stores = sum(1 for s in body for n in gast.walk(s)
-                         if isinstance(n, gast.Name) and n.id == dn and isinstance(n.ctx, gast.Store))
-            if stores == 1:
+            uses = [n for s in body for n in gast.walk(s) if isinstance(n, gast.Name) and n.id == dn]
+            if len(uses) == 2:       # this statement's own read and write: no one else holds dX
                 out.append(gast.AugAssign(target=gast.Subscript(value=syntax.name(dn), slice=index,
                                                                 ctx=gast.Store()),
                                           op=gast.Add(), value=g))

@@ -28,6 +28,7 @@ import gast
 
 from . import syntax
 from .aliasing import Aliases
+from .desugar import Desugar
 from .naming import OPERATOR_NAMES, Namer
 from .normalize_flow import FlowNormalizer, LoopInfo
 from .parse import Parsed
@@ -87,7 +88,7 @@ def normalize(parsed: Parsed) -> Unit:
     return unit
 
 
-class Normalizer(FlowNormalizer):
+class Normalizer(FlowNormalizer, Desugar):
     """Turns user statements into normalized ones, renaming reassigned variables."""
 
     def __init__(self, parsed: Parsed, namer: Namer, params: List[str]):
@@ -186,34 +187,6 @@ class Normalizer(FlowNormalizer):
             return
         raise self.parsed.error(f"cannot differentiate an assignment to `{syntax.to_source(target)}` yet",
                                 self.current, hint="assign to plain names.")
-
-    def write_item(self, target, value):
-        """``z[i] = v`` as ``z_2 = z.copy(); z_2[i] = v``: the old ``z`` stays readable."""
-        if not isinstance(target.value, gast.Name):
-            raise self.parsed.error(f"cannot differentiate a write into "
-                                    f"`{syntax.to_source(target)}`", self.current,
-                                    hint="index one local array: z[i, j] = v.")
-        owner = target.value.id
-        if self.env.get(owner) in self.params and owner in self.params:
-            raise self.parsed.error(f"cannot differentiate a write into the argument `{owner}`: "
-                                    "it would change the caller's array in place", self.current,
-                                    hint=f"work on a copy: {owner} = {owner}.copy().")
-        if owner not in self.env:
-            raise self.parsed.error(f"cannot write into `{owner}`: it is not a local variable",
-                                    self.current, hint="pass it in as an argument.")
-        if self.aliases.may_share(owner):
-            raise self.parsed.error(f"cannot differentiate a write into `{owner}`: it may share its "
-                                    "array with another variable, which would change too", self.current,
-                                    hint=f"write into a copy: {owner} = {owner}.copy().")
-        self.aliases.fresh(owner)
-        value = self.atom(value)
-        index = self.rename(target.slice)
-        old = self.load(owner)
-        new = self.new_name(owner)
-        copy = gast.Call(func=gast.Attribute(value=old, attr="copy", ctx=gast.Load()), args=[], keywords=[])
-        self.emit(syntax.assign(new, copy))
-        self.emit(syntax.assign_to(gast.Subscript(value=syntax.name(new), slice=index, ctx=gast.Store()),
-                                   value))
 
     def visit_FunctionDef(self, stmt):
         self.local_fns[stmt.name] = stmt

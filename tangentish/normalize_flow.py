@@ -13,11 +13,12 @@ reader can follow:
   the body defines is new in every iteration.  `LoopInfo` records where the
   copy-backs start: the reverse pass pushes its tape entry just before them.
 * ``for x in xs`` over anything but ``range`` or a literal becomes
-  ``for i in range(len(xs)): x = xs[i]`` (``enumerate`` and ``zip`` too), so
-  the adjoint of ``x`` flows back into ``xs`` through ordinary indexing.
-* ``a if c else b`` becomes an ``if`` statement; comprehensions become loops
-  building a list (``terms = [*terms, x ** 2]``); a lambda or ``def`` inside the
-  function is inlined where it is called.
+  ``for i in range(len(xs)): x = xs[i]`` (``enumerate``, ``zip`` and
+  ``reversed`` too), so the adjoint of ``x`` flows back into ``xs`` through
+  ordinary indexing.
+
+Expressions that hide statements (``a if c else b``, comprehensions, inlined
+lambdas) are in desugar.py.
 
 The result is still plain Python that runs as the user's function did.
 """
@@ -25,12 +26,11 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass, field
-from typing import Dict, Optional, Set
+from typing import Dict, Set
 
 import gast
 
 from . import syntax
-from .restructure import restructure
 
 
 @dataclass
@@ -266,88 +266,3 @@ class FlowNormalizer:
         loop = gast.While(test=test, body=body or [gast.Pass()], orelse=[])
         self.loops[id(loop)] = LoopInfo(copies_at, escapes - set(top.values()))
         self.emit(loop)
-
-    # -- expressions that are statements in disguise ----------------------------
-    def if_expression(self, expr, hint: Optional[str]):
-        """``a if c else b`` as an if statement assigning one name."""
-        user = self.namer.fresh(hint or "choice")
-        stmt = gast.If(test=expr.test, body=[syntax.assign(user, expr.body)],
-                       orelse=[syntax.assign(user, expr.orelse)])
-        self.visit_If(stmt)
-        return self.load(user)
-
-    def comprehension(self, expr, hint: Optional[str]):
-        """``[e for x in xs if c]`` as a loop that builds the list."""
-        if any(g.is_async for g in expr.generators):
-            raise self.parsed.error("cannot differentiate an async comprehension", self.current)
-        user = self.namer.fresh("terms")
-        inner = [gast.Expr(value=gast.Call(
-            func=gast.Attribute(value=syntax.name(user), attr="append", ctx=gast.Load()),
-            args=[expr.elt], keywords=[]))]
-        for gen in reversed(expr.generators):
-            for cond in reversed(gen.ifs):
-                inner = [gast.If(test=cond, body=inner, orelse=[])]
-            inner = [gast.For(target=gen.target, iter=gen.iter, body=inner, orelse=[], type_comment=None)]
-        saved = dict(self.env)
-        self.visit_Assign(syntax.assign(user, gast.List(elts=[], ctx=gast.Load())))
-        self.block(inner, into=True)
-        result = self.load(user)
-        self.env = saved
-        return result
-
-    def append(self, stmt, call):
-        """``xs.append(v)`` on a local list as ``xs_2 = [*xs, v]``."""
-        owner = call.func.value.id
-        if len(call.args) != 1 or call.keywords:
-            raise self.parsed.error("append() takes one argument", stmt)
-        value = self.atom(call.args[0])
-        old = self.load(owner)
-        listed = gast.List(elts=[gast.Starred(value=old, ctx=gast.Load()), value], ctx=gast.Load())
-        self.emit(syntax.assign(self.new_name(owner), listed))
-
-    def inline(self, fn, call, hint: Optional[str]):
-        """A lambda or def of the function's own, called here: its body, with arguments bound."""
-        if id(fn) in self.inlining:
-            raise self.parsed.error(f"cannot differentiate the recursive call to `{call.func.id}`",
-                                    call, hint="write the recursion as a loop.")
-        args = fn.args
-        params = [a.id for a in args.args]
-        defaults = dict(zip(params[len(params) - len(args.defaults):], args.defaults))
-        if len(call.args) > len(params) or args.vararg or args.kwarg:
-            raise self.parsed.error(f"cannot inline the call to `{call.func.id}`", call,
-                                    hint="give it positional parameters only.")
-        bound = dict(zip(params, call.args))
-        bound.update({k.arg: k.value for k in call.keywords})
-        values = {}
-        for p in params:
-            if p not in bound and p not in defaults:
-                raise self.parsed.error(f"`{call.func.id}` is missing argument `{p}`", call)
-            values[p] = self.atom(bound.get(p, defaults.get(p)))
-        saved = dict(self.env)
-        for p, v in values.items():
-            if isinstance(v, gast.Name):
-                self.env[p] = v.id
-            else:
-                self.emit(syntax.assign(self.new_name(p), v))
-        self.inlining.add(id(fn))
-        try:
-            if isinstance(fn, gast.Lambda):
-                result = self.atom(fn.body, hint)
-            else:
-                name = self.namer.fresh(hint or fn.name)
-                body, checks = restructure(self.parsed, [syntax.copy_node(s) for s in fn.body],
-                                           self.namer.fresh, lambda: name)
-                self.break_checks |= checks
-                body = self._returns_to(body, name)
-                self.block(body, into=True)
-                result = self.load(name)
-        finally:
-            self.inlining.discard(id(fn))
-        self.env = saved
-        return result
-
-    def _returns_to(self, body, name):
-        if body and isinstance(body[-1], gast.Return):
-            value = body[-1].value if body[-1].value is not None else syntax.const(None)
-            body = body[:-1] + [syntax.assign(name, value)]
-        return body
