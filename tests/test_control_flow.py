@@ -454,3 +454,52 @@ def branch_then_loop_then_branch(x):
                          ids=lambda v: getattr(v, "__name__", ""))
 def test_mixed_nesting(f, args):
     check(f, *args)
+
+
+def list_read_while_building(x):
+    hs = [x]
+    for _ in range(3):
+        hs.append(np.sin(hs[-1]) * 2.0)
+    return sum(hs)
+
+
+def write_in_branch_in_loop(x):
+    z = np.zeros(4)
+    for i in range(4):
+        if x[i] > 0:
+            z[i] = x[i] ** 2
+        else:
+            z[i] = -x[i]
+    return np.sum(z * x)
+
+
+def return_param_directly(x):
+    if x > 1.0:
+        return x
+    return x * x * 0.5
+
+
+def two_loops_in_sequence(x):
+    for _ in range(2):
+        x = x * np.cos(x)
+    y = x
+    for _ in range(3):
+        y = y + x * 0.1
+    return y
+
+
+def zero_iterations(x, n):
+    for _ in range(n):
+        x = x * 2.0
+    while x > 100.0:
+        x = x / 2.0
+    return x * 3.0
+
+
+@pytest.mark.parametrize("f, args", [
+    (list_read_while_building, (0.4,)), (write_in_branch_in_loop, (np.array([0.5, -1.0, 2.0, -0.3]),)),
+    (return_param_directly, (2.0,)), (return_param_directly, (0.5,)), (two_loops_in_sequence, (0.6,)),
+    (zero_iterations, (0.6, 0)), (zero_iterations, (0.6, 2)),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_more_loop_shapes(f, args):
+    check(f, *args)
