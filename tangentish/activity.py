@@ -78,5 +78,8 @@ def _value_active(expr, active: Set[str], resolver: Resolver) -> bool:
 
 
 def _counts(expr) -> bool:
+    """range(...), a literal, or a dict's .keys(): the loop variable is a number or a key."""
+    if isinstance(expr, gast.Call) and isinstance(expr.func, gast.Attribute) and expr.func.attr == "keys":
+        return True
     return (isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name) and expr.func.id == "range"
             or syntax.is_constant_expr(expr))

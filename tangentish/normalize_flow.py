@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass, field
-from typing import Dict, Set
+from typing import Dict, Optional, Set
 
 import gast
 
@@ -149,8 +149,38 @@ class FlowNormalizer:
             body += self.block(check)
         return body, copies_at
 
+    def _dict_view(self, node) -> Optional[str]:
+        """``"keys"``/``"values"``/``"items"`` for ``d.keys()`` and friends on a local ``d``."""
+        if (isinstance(node, gast.Call) and not node.args and not node.keywords
+                and isinstance(node.func, gast.Attribute) and node.func.attr in ("keys", "values", "items")
+                and isinstance(node.func.value, gast.Name) and node.func.value.id in self.env):
+            return node.func.attr
+        return None
+
+    def _over_keys(self, stmt):
+        """``for k, v in d.items()`` as ``for k in d.keys(): v = d[k]`` (``values()`` alike)."""
+        kind = self._dict_view(stmt.iter)
+        if kind in (None, "keys"):
+            return stmt
+        owner = stmt.iter.func.value
+        if kind == "items":
+            if not (isinstance(stmt.target, gast.Tuple) and len(stmt.target.elts) == 2):
+                raise self.parsed.error("cannot unpack .items() here", stmt,
+                                        hint="write `for key, value in d.items()`.")
+            key, value = stmt.target.elts
+        else:
+            key, value = syntax.name(self.namer.fresh("key"), store=True), stmt.target
+        read = gast.Subscript(value=syntax.copy_node(owner), slice=syntax.load(key), ctx=gast.Load())
+        keys = gast.Call(func=gast.Attribute(value=syntax.copy_node(owner), attr="keys", ctx=gast.Load()),
+                         args=[], keywords=[])
+        body = [gast.copy_location(syntax.assign_to(value, read), stmt)] + stmt.body
+        return gast.copy_location(gast.For(target=key, iter=keys, body=body, orelse=stmt.orelse,
+                                           type_comment=None), stmt)
+
     def visit_For(self, stmt):
-        direct = self._is_range(stmt.iter) or syntax.is_constant_expr(stmt.iter)
+        stmt = self._over_keys(stmt)
+        direct = (self._is_range(stmt.iter) or syntax.is_constant_expr(stmt.iter)
+                  or self._dict_view(stmt.iter) == "keys")
         targets = syntax.stored_names(stmt.target)
         before = dict(self.env)
         if direct:

@@ -158,3 +158,29 @@ def test_loop_over_rows_adds_in_place():
     from test_control_flow import loop_over_rows
     src = tg.grad(loop_over_rows, wrt=1).source
     assert "dX[i] += drow" in src and "unindex" not in src
+
+
+def loop_over_items(params):
+    total = 0.0
+    for name, value in params.items():
+        total = total + np.sum(value ** 2)
+    return total
+
+
+def loop_over_values(params):
+    total = 1.0
+    for value in params.values():
+        total = total * np.sum(np.tanh(value))
+    return total
+
+
+def loop_over_keys(params):
+    total = 0.0
+    for k in params.keys():
+        total = total + np.sum(params[k] * 3.0)
+    return total
+
+
+@pytest.mark.parametrize("f", [loop_over_items, loop_over_values, loop_over_keys], ids=lambda f: f.__name__)
+def test_dict_views(f):
+    check(f, {"a": Y[:2], "b": Y[2:], "c": 0.7})
