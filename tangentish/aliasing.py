@@ -67,6 +67,11 @@ class Aliases:
 
     def assigned(self, targets: Set[str], value, locals_: Set[str]) -> None:
         """``targets = value`` was just normalized; ``locals_`` are the user's local names."""
+        if isinstance(value, (gast.List, gast.Tuple, gast.Dict)):
+            # a new container: the container is its own, but it now holds its elements too
+            self.shared |= self._roots(value, set(locals_) | self.params)
+            self.shared -= targets
+            return
         roots = self._roots(value, set(locals_) | self.params)
         if roots:
             self.shared |= targets | (roots - self.params)

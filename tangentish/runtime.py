@@ -285,8 +285,8 @@ def unassign(g, index):
 
     The write replaced those elements, so nothing flows back to what they held.
     """
-    if isinstance(g, list):
-        out = TreeList(g)
+    if isinstance(g, (list, dict)):
+        out = _tree_like(g, list(g.values()) if isinstance(g, dict) else list(g))
         out[index] = zeros_like(g[index])
         return out
     out = np.array(g, dtype=np.result_type(g, float), copy=True)

@@ -184,3 +184,15 @@ def loop_over_keys(params):
 @pytest.mark.parametrize("f", [loop_over_items, loop_over_values, loop_over_keys], ids=lambda f: f.__name__)
 def test_dict_views(f):
     check(f, {"a": Y[:2], "b": Y[2:], "c": 0.7})
+
+
+def write_into_local_dict_and_list(x):
+    d = {"a": x * 1.0, "b": x * 2.0}
+    d["a"] = np.sin(x)
+    parts = [x, x * 3.0]
+    parts[0] = x ** 2
+    return np.sum(d["a"] * d["b"]) + np.sum(parts[0] * parts[1])
+
+
+def test_writes_into_local_containers():
+    check(write_into_local_dict_and_list, Y)
