@@ -58,9 +58,32 @@ def backward_loop(rt, stmt, out: List) -> None:
                              "assigned inside the loop", "assign it before the loop (x = 0.0), "
                              "so every iteration updates it.")
     start = set(rt.nonzero)
+    body, state = _fixpoint(rt, stmt, start)
+    forward_body = rt.forward_of(stmt.body)
+    if not body:
+        rt.forward_replace[id(stmt)] = [_with_body(stmt, forward_body)]
+        return
+    targets = _target_names(stmt)
+    needed = _needed(body, forward_body, targets)
+    tape = rt.namer.fresh("tape")
+    rt.forward_replace[id(stmt)] = [syntax.assign(tape, gast.List(elts=[], ctx=gast.Load())),
+                                    _with_body(stmt, _with_push(rt, stmt, info, forward_body, tape, needed))]
+    if needed:
+        target = syntax.name(needed[0], store=True) if len(needed) == 1 else syntax.tuple_(
+            [syntax.name(n) for n in needed], store=True)
+    else:
+        target = syntax.name(rt.namer.fresh("step"), store=True)
+    out += _zeros(rt, state - start)
+    body = _add_in_place(rt, body, state - start, targets)
+    out.append(gast.For(target=target, iter=syntax.call("reversed", [syntax.name(tape)]),
+                        body=body, orelse=[], type_comment=None))
+
+
+def _fixpoint(rt, stmt, start):
+    """The backward body, run from the set of nonzero adjoints it leaves unchanged."""
     state = set(start)
     snapshot = rt.namer_snapshot()
-    for _ in range(len(rt.active) + 2):
+    for _ in range(len(rt.active) + 2):    # each round adds an active name, or stops
         rt.namer_restore(snapshot)
         rt.nonzero = set(state)
         body = rt.backward(stmt.body)
@@ -68,18 +91,21 @@ def backward_loop(rt, stmt, out: List) -> None:
         if not grown:
             break
         state |= grown
-    body += _zeros(rt, state - rt.nonzero)
+    body += _zeros(rt, state - rt.nonzero)   # what the body left zero, zero for the next step
     rt.nonzero = set(state)
-    forward_body = _forward_body(rt, stmt, info)
-    if not body:
-        rt.forward_replace[id(stmt)] = [_with_body(stmt, forward_body)]
-        return
-    targets = _target_names(stmt)
+    return body, state
+
+
+def _needed(body, forward_body, targets) -> List[str]:
+    """Values the backward body reads that an iteration defines, in forward order."""
     defined = syntax.stored_names(forward_body) | targets
     reads = exposed_reads(body)
     order = _first_appearance(list(targets) + _names_in_order(forward_body))
-    needed = [n for n in order if n in defined and n in reads] or (sorted(targets)[:1])
-    tape = rt.namer.fresh("tape")
+    return [n for n in order if n in defined and n in reads] or sorted(targets)[:1]
+
+
+def _with_push(rt, stmt, info, forward_body, tape, needed) -> List:
+    """The forward body with ``tape.append(...)`` just before its loop-carried copy-backs."""
     if needed:
         entry = syntax.name(needed[0]) if len(needed) == 1 else syntax.tuple_([syntax.name(n) for n in needed])
     else:
@@ -90,19 +116,8 @@ def backward_loop(rt, stmt, out: List) -> None:
     # a value only one branch defines is pushed as None when the other branch ran
     maybe = [n for n in needed if n in syntax.stored_names(forward_body[:k])
              and n not in definitely_defined(forward_body[:k])]
-    forward_body = ([syntax.assign(n, syntax.const(None)) for n in maybe] + forward_body[:k] + [push]
-                    + forward_body[k:])
-    rt.forward_replace[id(stmt)] = [syntax.assign(tape, gast.List(elts=[], ctx=gast.Load())),
-                                    _with_body(stmt, forward_body)]
-    if needed:
-        target = syntax.name(needed[0], store=True) if len(needed) == 1 else syntax.tuple_(
-            [syntax.name(n) for n in needed], store=True)
-    else:
-        target = syntax.name(rt.namer.fresh("step"), store=True)
-    out += _zeros(rt, state - start)
-    body = _add_in_place(rt, body, state - start, targets)
-    out.append(gast.For(target=target, iter=syntax.call("reversed", [syntax.name(tape)]),
-                        body=body, orelse=[], type_comment=None))
+    return ([syntax.assign(n, syntax.const(None)) for n in maybe] + forward_body[:k] + [push]
+            + forward_body[k:])
 
 
 def _add_in_place(rt, body, fresh, targets) -> List:
@@ -163,10 +178,6 @@ def _with_body(stmt, body):
     if isinstance(stmt, gast.For):
         return gast.For(target=stmt.target, iter=stmt.iter, body=body, orelse=[], type_comment=None)
     return gast.While(test=stmt.test, body=body, orelse=[])
-
-
-def _forward_body(rt, stmt, info) -> List:
-    return rt.forward_of(stmt.body)
 
 
 def _push_position(rt, stmt, info) -> int:
