@@ -503,3 +503,11 @@ def zero_iterations(x, n):
 ], ids=lambda v: getattr(v, "__name__", ""))
 def test_more_loop_shapes(f, args):
     check(f, *args)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(1, 4), st.integers(0, 4), st.integers(0, 1000))
+def test_rnn_random_sizes(n, steps, seed):
+    r = np.random.default_rng(seed)
+    check(rnn, 0.5 * r.normal(size=(n, n)), r.normal(size=(n, 2)), r.normal(size=n),
+          r.normal(size=(steps, 2)), wrt=(0, 1, 2))
