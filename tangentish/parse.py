@@ -58,6 +58,8 @@ def parse(fn: Callable) -> Parsed:
         raise _not_python(fn)
     code = fn.__code__
     filename = code.co_filename
+    if getattr(fn, "__wrapped__", None) is not None:
+        raise _wrapper(fn)
     try:
         lines, start = inspect.getsourcelines(fn)
     except (OSError, TypeError) as e:
@@ -106,6 +108,19 @@ def _not_python(fn) -> TransformError:
              "it with @tangentish.primitive and @tangentish.adjoint.")
 
 
+def _wrapper(fn) -> TransformError:
+    """A decorator replaced the function: its source is not the code that runs."""
+    inner = fn.__wrapped__
+    code = getattr(inner, "__code__", fn.__code__)
+    return TransformError(
+        f"cannot differentiate `{fn.__qualname__}`: a decorator replaced it with a wrapper "
+        f"(`{fn.__code__.co_name}` in {fn.__code__.co_filename}), whose effect on the value "
+        f"cannot be read from `{getattr(inner, '__name__', '?')}`'s source",
+        filename=code.co_filename, lineno=code.co_firstlineno, function=fn.__name__,
+        hint=f"differentiate the undecorated function: tangentish.grad({fn.__name__}.__wrapped__) "
+             f"if the wrapper leaves the value unchanged, or drop the decorator.")
+
+
 def _parse_def(source: str, fn, filename: str, start: int) -> gast.FunctionDef:
     try:
         module = gast.parse(source)
@@ -124,31 +139,40 @@ def _parse_def(source: str, fn, filename: str, start: int) -> gast.FunctionDef:
                          lineno=start, function=fn.__name__)
 
 
-def _candidate_sources(source: str) -> List[str]:
-    """The lambda's lines may be a fragment (inside a call spanning lines): trim until it parses."""
+def _candidate_sources(source: str):
+    """The lambda's lines may be a fragment (inside a call spanning lines): trim until it parses.
+
+    Returns the text that parses, or None.
+    """
     lines = source.splitlines()
-    out = []
     for end in range(len(lines), 0, -1):
         text = "\n".join(lines[:end])
-        for attempt in (text, "(" + text + "\n)", text.rstrip().rstrip(",") ):
+        for attempt in [text, "(" + text + "\n)", *_closers_trimmed(text)]:
             try:
                 gast.parse(attempt)
             except SyntaxError:
                 continue
-            out.append(attempt)
-            return out
-    return out
+            return attempt
+    return None
+
+
+def _closers_trimmed(text: str):
+    """``text`` with trailing ``,`` and closing brackets of an enclosing call removed, one at a time."""
+    text = text.rstrip()
+    while text and text[-1] in ",)]}":
+        text = text[:-1].rstrip()
+        yield text
 
 
 def _find_lambda(fn, source: str, filename: str, start: int) -> gast.FunctionDef:
     """Pick the lambda on its line whose code matches ``fn``'s, and make it a def."""
     code = fn.__code__
-    texts = _candidate_sources(source)
-    if not texts:
+    text = _candidate_sources(source)
+    if text is None:
         raise TransformError("cannot parse the line that defines this lambda", filename=filename,
                              lineno=start, function="<lambda>",
                              hint="give the function a name with def.")
-    lambdas = [n for n in gast.walk(gast.parse(texts[0])) if isinstance(n, gast.Lambda)]
+    lambdas = [n for n in gast.walk(gast.parse(text)) if isinstance(n, gast.Lambda)]
     on_line = [lam for lam in lambdas if lam.lineno + start - 1 == code.co_firstlineno] or lambdas
     matches = [lam for lam in on_line if _same_code(lam, code)]
     # several identical lambdas on one line have the same derivative: any of them will do
