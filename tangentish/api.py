@@ -16,6 +16,7 @@ from typing import Callable, Optional, Union
 import numpy as np
 
 from . import pipeline
+from .errors import TangentishError, TransformError
 from .runtime import untree as _untree
 
 
@@ -28,6 +29,7 @@ def untree(g, x):
         items = [match_input(a, b) for a, b in zip(g, x)]
         return type(g)(*items) if hasattr(g, "_fields") else type(g)(items)
     return g
+
 
 Wrt = Union[int, str, Sequence[Union[int, str]]]
 
@@ -111,10 +113,18 @@ class Transformed:
             return tuple(match_input(g, x) for g, x in zip(grads, xs))
         return match_input(grads, xs[0])
 
-    def __call__(self, *args, **kwargs):
+    def _run(self, args, kwargs):
         d = self.derivative
         d.refresh()
-        return self._grads(d.function(*args, **kwargs), args, kwargs)
+        try:
+            return d.function(*args, **kwargs)
+        except TransformError as e:   # raised by a runtime check: point at the user's code
+            if e.filename is not None:
+                raise
+            raise e.located(**d.where) from None
+
+    def __call__(self, *args, **kwargs):
+        return self._grads(self._run(args, kwargs), args, kwargs)
 
     # -- display --------------------------------------------------------------
     def __repr__(self) -> str:
@@ -144,9 +154,7 @@ class ValueAndGrad(Transformed):
     _mode = "value_and_grad"
 
     def __call__(self, *args, **kwargs):
-        d = self.derivative
-        d.refresh()
-        value, grads = d.function(*args, **kwargs)
+        value, grads = self._run(args, kwargs)
         return value, self._grads(grads, args, kwargs)
 
 
@@ -154,7 +162,6 @@ def _decorator(cls, fn, wrt):
     if fn is None:
         return lambda f: cls(f, wrt)
     if not callable(fn):
-        from .errors import TangentishError
         raise TangentishError(f"{cls.__name__.lower()} needs a function, got {type(fn).__name__}")
     return cls(fn, wrt)
 

@@ -31,6 +31,10 @@ class TransformError(TangentishError):
         self.hint = hint
         super().__init__(self._render())
 
+    def located(self, filename: str, lineno: Optional[int], function: Optional[str]) -> "TransformError":
+        """The same error, pointing at the user's code (for errors raised at run time)."""
+        return type(self)(self.message, filename, lineno, function, self.hint)
+
     def _render(self) -> str:
         lines = [self.message]
         if self.filename is not None:

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Tuple
 
+import gast
+
 from . import emit as emit_pass
 from . import fence, optimize, reverse, templates
 from .cache import cached
@@ -33,6 +35,8 @@ class Derivative:
     user_fn: Callable
     callees: List[Derivative] = field(default_factory=list)
     _refresh: List[Tuple[str, object, object]] = field(default_factory=list)
+    #: where run-time errors about the result point: the user's ``return`` line
+    where: Dict[str, object] = field(default_factory=dict)
 
     def full_source(self) -> str:
         """This function with every derivative it calls, as one runnable module."""
@@ -166,5 +170,7 @@ def _build_reverse_unit(fn: Callable, wrt: Tuple, mode: str) -> Derivative:
     user_names = unit.local_names() - {seed}
     node = optimize.optimize(node, protected=user_names)
     emitted = emit_pass.emit(node, unit.parsed.namespace, binder.bound, unit.parsed.namespace)
+    returns = [n for n in gast.walk(unit.parsed.node) if isinstance(n, gast.Return)]
+    where = unit.parsed.where(max(returns, key=lambda r: r.lineno) if returns else None)
     return Derivative(node.name, emitted.function, emitted.source, seed, emitted, fn, callees,
-                      _refresh_list(fn, emitted.user_refs))
+                      _refresh_list(fn, emitted.user_refs), where)

@@ -151,11 +151,12 @@ def one_like(y):
     if type(y) in _FLOAT_SCALARS:
         return _FLOAT_SCALARS[type(y)]
     if np.ndim(y) != 0:
-        from tangentish.errors import TangentishError
-        raise TangentishError(
+        from tangentish.errors import TransformError
+        raise TransformError(
             f"grad needs a function that returns a scalar, but it returned an array "
-            f"of shape {np.shape(y)}. Hint: use tangentish.vjp or tangentish.jacobian for "
-            f"vector outputs, or reduce the output (np.sum, np.mean) first.")
+            f"of shape {np.shape(y)}",
+            hint="use tangentish.vjp or tangentish.jacobian for vector outputs, or reduce the "
+                 "output (np.sum, np.mean) first.")
     dtype = getattr(y, "dtype", None)
     if dtype is not None and np.issubdtype(dtype, np.floating):
         return dtype.type(1.0)
