@@ -14,7 +14,7 @@ import linecache
 import textwrap
 import types
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, Optional
 
 import gast
 

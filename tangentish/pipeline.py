@@ -110,6 +110,9 @@ def prepare(fn: Callable):
     return normalize(parsed)
 
 
+_WRT_HINT = "name the arguments to differentiate by position (wrt=0, wrt=(0, 1)) or by name (wrt=\"x\")."
+
+
 def wrt_names(unit, wrt: Sequence) -> List[str]:
     """Parameter names for ``wrt`` given as positions or names."""
     from .errors import TransformError
@@ -119,16 +122,17 @@ def wrt_names(unit, wrt: Sequence) -> List[str]:
             if w not in unit.params:
                 raise TransformError(f"wrt={w!r} is not a parameter of `{unit.parsed.name}`; its "
                                      f"parameters are {', '.join(unit.params) or '(none)'}",
-                                     **unit.parsed.where())
+                                     hint=_WRT_HINT, **unit.parsed.where())
             names.append(w)
         elif isinstance(w, int) and not isinstance(w, bool):
             if not -len(unit.params) <= w < len(unit.params):
                 raise TransformError(f"wrt={w} is out of range: `{unit.parsed.name}` takes "
                                      f"{len(unit.params)} positional parameter(s)",
-                                     **unit.parsed.where())
+                                     hint=_WRT_HINT, **unit.parsed.where())
             names.append(unit.params[w])
         else:
-            raise TransformError(f"wrt must hold parameter positions or names, not {w!r}")
+            raise TransformError(f"wrt must hold parameter positions or names, not {w!r}",
+                                 hint=_WRT_HINT, **unit.parsed.where())
     return names
 
 
