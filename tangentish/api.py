@@ -46,7 +46,7 @@ def match_input(g, x):
         return untree(g, x)
     if type(x) is float and type(g) in (float, np.float64):
         return float(g)
-    if isinstance(x, (float, int)) and not isinstance(x, bool):
+    if isinstance(x, (float, int)) and not isinstance(x, (bool, np.generic)):
         if np.ndim(g) == 0:
             return float(np.real(g)) if not np.iscomplexobj(g) else complex(g)
         return g

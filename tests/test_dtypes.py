@@ -1,0 +1,70 @@
+"""The gradient has the kind of its argument: float for float, float32 for float32."""
+import numpy as np
+import pytest
+from fd import numerical_grad
+
+import tangentish as tg
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def gaussian_nll(mu, log_sigma, x):
+    sigma = np.exp(log_sigma)
+    return np.sum(0.5 * ((x - mu) / sigma) ** 2 + log_sigma + 0.5 * np.log(2 * np.pi))
+
+
+def weighted(w, X):
+    return np.mean(np.tanh(X @ w) * np.float64(0.5))
+
+
+def test_python_float_in_float_out():
+    g = tg.grad(sigmoid)(0.3)
+    assert type(g) is float
+    assert g == pytest.approx(numerical_grad(sigmoid, [0.3]), rel=1e-7)
+
+
+def test_python_int_in_float_out():
+    g = tg.grad(lambda x: x ** 3)(2)
+    assert type(g) is float and g == pytest.approx(12.0)
+
+
+def test_float64_scalar_stays_float64():
+    g = tg.grad(sigmoid)(np.float64(0.3))
+    assert isinstance(g, np.float64)
+
+
+def test_float32_scalar_stays_float32():
+    g = tg.grad(sigmoid)(np.float32(0.3))
+    assert isinstance(g, np.float32), type(g)
+    assert g == pytest.approx(numerical_grad(sigmoid, [0.3]), rel=1e-5)
+
+
+def test_float32_array_stays_float32():
+    x = np.linspace(-1, 1, 7, dtype=np.float32)
+    g = tg.grad(lambda v: np.sum(sigmoid(v) * v))(x)
+    assert g.dtype == np.float32 and g.shape == x.shape
+
+
+def test_float32_with_float64_constants():
+    """``np.log(2 * np.pi)`` is a float64 scalar; the float32 argument still gets float32."""
+    x = np.random.RandomState(0).randn(20).astype(np.float32)
+    gmu, gls = tg.grad(gaussian_nll, wrt=(0, 1))(np.float32(0.1), np.float32(0.2), x)
+    assert isinstance(gmu, np.float32) and isinstance(gls, np.float32)
+    x64 = x.astype(float)
+    assert gmu == pytest.approx(numerical_grad(gaussian_nll, [0.1, 0.2, x64], 0), rel=1e-4)
+    assert gls == pytest.approx(numerical_grad(gaussian_nll, [0.1, 0.2, x64], 1), rel=1e-4)
+
+
+def test_mixed_dtypes_each_gradient_matches_its_argument():
+    rng = np.random.RandomState(1)
+    w, X = rng.randn(3).astype(np.float32), rng.randn(5, 3)
+    gw, gX = tg.grad(weighted, wrt=(0, 1))(w, X)
+    assert gw.dtype == np.float32 and gX.dtype == np.float64
+
+
+def test_float_argument_with_array_data():
+    x = np.random.RandomState(2).randn(10)
+    g = tg.grad(gaussian_nll)(0.5, 0.0, x)
+    assert type(g) is float
