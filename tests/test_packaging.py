@@ -1,0 +1,96 @@
+"""The templates are found from an installed wheel and from an editable checkout.
+
+Templates are data files (``templates/*.py`` at the top of the repository,
+shipped as ``tangentish/_templates`` in the wheel), so a broken package layout
+would pass every other test run from the checkout.  These tests build the
+package, install it into a fresh virtual environment (reusing this
+interpreter's numpy and gast, no network), and take a gradient there from a
+directory where the checkout is not importable.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+SCRIPT = textwrap.dedent("""
+    import numpy as np
+    import tangentish as tg
+    from tangentish import templates
+
+    def loss(w, X):
+        return np.sum(np.tanh(X @ w) ** 2)
+
+    X = np.arange(6.0).reshape(3, 2) / 6
+    w = np.array([0.3, -0.2])
+    h = np.tanh(X @ w)
+    expected = X.T @ (2 * h * (1 - h ** 2))
+    assert np.allclose(tg.grad(loss)(w, X), expected)
+    print(tg.__file__)
+    print(templates.template_dir())
+""")
+
+
+def _venv(tmp_path):
+    env_dir = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(env_dir)], check=True)
+    bindir = "Scripts" if os.name == "nt" else "bin"
+    return str(env_dir / bindir / "python")
+
+
+def _clean_env():
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+def _pip(python, *args):
+    subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps",
+                    "--disable-pip-version-check", *args], check=True, env=_clean_env())
+
+
+def _run_gradient(python, cwd):
+    script = cwd / "check_gradient.py"
+    script.write_text(SCRIPT)
+    proc = subprocess.run([python, str(script)], capture_output=True, text=True, cwd=str(cwd),
+                          env=_clean_env())
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout.split("\n")
+    return out[0], out[1]
+
+
+def _copy_checkout(dest):
+    """A copy of the repository without build leftovers, so builds do not race the checkout."""
+    ignore = shutil.ignore_patterns(".git", "build", "dist", "*.egg-info", "__pycache__", ".venv",
+                                    "venv", ".pytest_cache", ".hypothesis")
+    shutil.copytree(REPO, dest, ignore=ignore)
+    return dest
+
+
+@pytest.mark.slow
+def test_installed_wheel_finds_its_templates(tmp_path):
+    src = _copy_checkout(tmp_path / "src")
+    wheels = tmp_path / "wheels"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
+                    "--disable-pip-version-check", str(src), "-w", str(wheels)], check=True, env=_clean_env())
+    wheel = next(wheels.glob("tangentish-*.whl"))
+    python = _venv(tmp_path)
+    _pip(python, str(wheel))
+    shutil.rmtree(src)  # nothing may be read from the source tree any more
+    package, template_dir = _run_gradient(python, tmp_path)
+    assert "site-packages" in package
+    assert template_dir.endswith(os.path.join("tangentish", "_templates"))
+
+
+@pytest.mark.slow
+def test_editable_install_finds_the_checkout_templates(tmp_path):
+    src = _copy_checkout(tmp_path / "src")
+    python = _venv(tmp_path)
+    _pip(python, "-e", str(src))
+    package, template_dir = _run_gradient(python, tmp_path)
+    assert package.startswith(str(src))
+    assert template_dir == str(src / "templates")
