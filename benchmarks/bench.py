@@ -1,0 +1,135 @@
+"""Benchmarks: tangentish's generated gradient vs a hand-written NumPy gradient and HIPS autograd.
+
+Not a test: it prints per-call times and ratios.  Targets (issue 3): at most
+1.5x the hand-written time on (b) and (c); at least 20x faster than autograd
+on (a), where per-call overhead dominates.
+
+Run:  python benchmarks/bench.py [--quick]
+"""
+import argparse
+import timeit
+
+import numpy as np
+
+import tangentish as tg
+
+try:
+    import autograd
+    import autograd.numpy as anp
+except ImportError:  # autograd is optional (pip install ".[bench]")
+    autograd = anp = None
+
+
+# ---- (a) sigmoid of a Python float ---------------------------------------------
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def sigmoid_grad_by_hand(x):
+    s = 1.0 / (1.0 + np.exp(-x))
+    return s * (1.0 - s)
+
+
+def sigmoid_autograd(x):
+    return 1.0 / (1.0 + anp.exp(-x))
+
+
+# ---- (b) Gaussian negative log-likelihood in (mu, log_sigma) ---------------------
+
+def gaussian_nll(mu, log_sigma, x):
+    sigma = np.exp(log_sigma)
+    return np.sum(0.5 * ((x - mu) / sigma) ** 2 + log_sigma + 0.5 * np.log(2 * np.pi))
+
+
+def gaussian_nll_grad_by_hand(mu, log_sigma, x):
+    inv_var = np.exp(-2.0 * log_sigma)
+    r = x - mu
+    return -np.sum(r) * inv_var, x.size - np.sum(r * r) * inv_var
+
+
+def gaussian_nll_autograd(mu, log_sigma, x):
+    sigma = anp.exp(log_sigma)
+    return anp.sum(0.5 * ((x - mu) / sigma) ** 2 + log_sigma + 0.5 * anp.log(2 * anp.pi))
+
+
+# ---- (c) logistic-regression negative log-likelihood ------------------------------
+
+def logistic_nll(w, X, t):
+    z = X @ w
+    p = 1.0 / (1.0 + np.exp(-z))
+    return -np.sum(t * np.log(p) + (1 - t) * np.log(1 - p))
+
+
+def logistic_nll_grad_by_hand(w, X, t):
+    p = 1.0 / (1.0 + np.exp(-(X @ w)))
+    return X.T @ (p - t)
+
+
+def logistic_nll_autograd(w, X, t):
+    z = anp.dot(X, w)
+    p = 1.0 / (1.0 + anp.exp(-z))
+    return -anp.sum(t * anp.log(p) + (1 - t) * anp.log(1 - p))
+
+
+def per_call(fn, args, budget):
+    """Best-of-5 seconds per call, each repeat running ~budget/5 seconds."""
+    fn(*args)
+    timer = timeit.Timer(lambda: fn(*args))
+    n, t = timer.autorange()
+    number = max(1, int(n * budget / 5 / max(t, 1e-9)))
+    return min(timer.repeat(5, number)) / number
+
+
+def case(title, ours, hand, auto, args, budget, check):
+    got, expected = ours(*args), hand(*args)
+    check(got, expected)
+    t_ours, t_hand = per_call(ours, args, budget), per_call(hand, args, budget)
+    row = {"case": title, "tangentish": t_ours, "hand": t_hand, "ratio_vs_hand": t_ours / t_hand}
+    if auto is not None:
+        check(auto(*args), expected)
+        t_auto = per_call(auto, args, budget)
+        row.update(autograd=t_auto, speedup_vs_autograd=t_auto / t_ours)
+    return row
+
+
+def close_tuple(a, b):
+    assert all(np.allclose(u, v) for u, v in zip(a, b)), (a, b)
+
+
+def main(quick=False):
+    budget = 0.2 if quick else 1.0
+    rng = np.random.RandomState(0)
+    rows = []
+
+    rows.append(case("(a) sigmoid, Python float", tg.grad(sigmoid), sigmoid_grad_by_hand,
+                     autograd and autograd.grad(sigmoid_autograd), (0.3,), budget,
+                     lambda a, b: np.testing.assert_allclose(a, b)))
+
+    x = rng.randn(100_000) * 2.0 + 1.0
+    rows.append(case("(b) Gaussian NLL, 100,000 samples", tg.grad(gaussian_nll, wrt=(0, 1)),
+                     gaussian_nll_grad_by_hand,
+                     autograd and autograd.grad(gaussian_nll_autograd, argnum=(0, 1)),
+                     (0.5, 0.2, x), budget, close_tuple))
+
+    X = rng.randn(10_000, 20)
+    t = (rng.rand(10_000) > 0.5).astype(float)
+    w = rng.randn(20) * 0.1
+    rows.append(case("(c) logistic NLL, X 10,000 x 20", tg.grad(logistic_nll), logistic_nll_grad_by_hand,
+                     autograd and autograd.grad(logistic_nll_autograd), (w, X, t), budget,
+                     lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-8)))
+
+    print(f"{'case':36} {'tangentish':>12} {'hand':>12} {'autograd':>12} {'vs hand':>8} {'vs autograd':>12}")
+    for r in rows:
+        auto = f"{r['autograd'] * 1e6:10.1f}us" if "autograd" in r else f"{'-':>12}"
+        speed = f"{r['speedup_vs_autograd']:10.1f}x" if "autograd" in r else f"{'-':>12}"
+        print(f"{r['case']:36} {r['tangentish'] * 1e6:10.1f}us {r['hand'] * 1e6:10.1f}us {auto} "
+              f"{r['ratio_vs_hand']:7.2f}x {speed}")
+    print("targets: (b), (c) at most 1.50x hand-written; (a) at least 20x faster than autograd")
+    return rows
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="shorter timing runs")
+    main(parser.parse_args().quick)
