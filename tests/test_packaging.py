@@ -3,9 +3,10 @@
 Templates are data files (``templates/*.py`` at the top of the repository,
 shipped as ``tangentish/_templates`` in the wheel), so a broken package layout
 would pass every other test run from the checkout.  These tests build the
-package, install it into a fresh virtual environment (reusing this
-interpreter's numpy and gast, no network), and take a gradient there from a
-directory where the checkout is not importable.
+package, install it into a fresh virtual environment (linked to this
+interpreter's numpy and gast, so only the build needs the package index),
+and take a gradient there from a directory where the checkout is not
+importable.
 """
 import os
 import shutil
@@ -13,6 +14,8 @@ import subprocess
 import sys
 import textwrap
 
+import gast
+import numpy
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -36,10 +39,23 @@ SCRIPT = textwrap.dedent("""
 
 
 def _venv(tmp_path):
+    """A fresh venv that sees this interpreter's numpy and gast, and nothing else of it."""
     env_dir = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(env_dir)], check=True)
-    bindir = "Scripts" if os.name == "nt" else "bin"
-    return str(env_dir / bindir / "python")
+    subprocess.run([sys.executable, "-m", "venv", str(env_dir)], check=True)
+    python = str(env_dir / ("Scripts" if os.name == "nt" else "bin") / "python")
+    deps = tmp_path / "deps"
+    deps.mkdir()
+    for module in (numpy, gast):
+        package = os.path.dirname(module.__file__)
+        site, name = os.path.split(package)
+        for entry in os.listdir(site):   # the package and any vendored libraries (numpy.libs)
+            if entry == name or entry.startswith(name + ".libs"):
+                os.symlink(os.path.join(site, entry), deps / entry)
+    purelib = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+    with open(os.path.join(purelib, "deps.pth"), "w") as f:
+        f.write(str(deps) + "\n")
+    return python
 
 
 def _clean_env():
