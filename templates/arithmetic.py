@@ -27,7 +27,7 @@ def add(z, x, y):
 @adjoint(np.subtract, operator.sub)
 def subtract(z, x, y):
     d[x] += unbroadcast(d[z], x)
-    d[y] += unbroadcast(-d[z], y)
+    d[y] += -unbroadcast(d[z], y)     # negate after summing: cheaper when y was broadcast
 
 
 @tangent(np.subtract, operator.sub)
@@ -51,7 +51,7 @@ def multiply(z, x, y):
 @adjoint(np.true_divide, operator.truediv)
 def divide(z, x, y):
     d[x] += unbroadcast(d[z] / y, x)
-    d[y] += unbroadcast(-d[z] * z / y, y)
+    d[y] += -unbroadcast(d[z] * z, y) / y     # y is constant along the summed axes
 
 
 @tangent(np.true_divide, operator.truediv)
