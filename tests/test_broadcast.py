@@ -188,3 +188,29 @@ def test_gaussian_nll_vector_mu():
     x, mu = rng.randn(20, 3), rng.randn(3)
     assert_grad_close(gaussian_nll, [mu, 0.1, x], 0)
     assert_grad_close(gaussian_nll, [mu.reshape(1, 3), np.zeros((1, 3)), x], 1)
+
+
+# ---- random broadcastable shapes (hypothesis) -----------------------------------
+
+try:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+except ImportError:  # hypothesis is a test extra; the fixed patterns above still run
+    given = None
+
+if given is not None:
+    @settings(max_examples=40, deadline=None)
+    @given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, min_side=1, max_side=3),
+           op=st.sampled_from(OPS), seed=st.integers(0, 2 ** 16))
+    def test_binary_op_random_broadcast(shapes, op, seed):
+        rng = np.random.RandomState(seed)
+        (xs, ys), out = shapes.input_shapes, shapes.result_shape
+        if op in POSITIVE:
+            x, y = rng.uniform(0.5, 1.5, size=xs), rng.uniform(0.5, 1.5, size=ys)
+        else:
+            x, y = rng.randn(*xs), rng.randn(*ys)
+        w = rng.randn(*out)
+        gx, gy = tg.grad(op, wrt=(0, 1))(x, y, w)
+        assert_grad_close(op, [x, y, w], 0, grad=gx, rtol=1e-5, atol=1e-7)
+        assert_grad_close(op, [x, y, w], 1, grad=gy, rtol=1e-5, atol=1e-7)
