@@ -128,15 +128,32 @@ def _parse_def(source: str, fn, filename: str, start: int) -> gast.FunctionDef:
         raise TransformError(f"cannot parse the source of `{fn.__name__}`: {e.msg}",
                              filename=filename, lineno=start + (e.lineno or 1) - 1,
                              function=fn.__name__) from None
+    code = fn.__code__
     for node in module.body:
-        if isinstance(node, (gast.FunctionDef, gast.AsyncFunctionDef)) and node.name == fn.__name__:
+        if isinstance(node, (gast.FunctionDef, gast.AsyncFunctionDef)) and node.name == code.co_name:
             if isinstance(node, gast.AsyncFunctionDef):
                 raise TransformError("cannot differentiate an `async def` function", filename=filename,
                                      lineno=start, function=fn.__name__,
                                      hint="make it an ordinary def.")
+            _check_matches_code(node, fn, filename, start)
             return node
     raise TransformError(f"found no definition of `{fn.__name__}` in its source", filename=filename,
                          lineno=start, function=fn.__name__)
+
+
+def _check_matches_code(node: gast.FunctionDef, fn, filename: str, start: int) -> None:
+    """The source must be the running function's: a file edited since import is not."""
+    code = fn.__code__
+    a = node.args
+    written = [p.id for p in a.posonlyargs + a.args + a.kwonlyargs]
+    running = list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
+    if written != running:
+        raise TransformError(
+            f"the source of `{fn.__name__}` does not match the running function: it takes "
+            f"({', '.join(running)}) but the source reads ({', '.join(written)})",
+            filename=filename, lineno=start, function=fn.__name__,
+            hint="the file was probably edited after it was imported: reload the module "
+                 "(importlib.reload) or re-run the cell.")
 
 
 def _candidate_sources(source: str):

@@ -254,3 +254,15 @@ def test_transform_once_per_function_and_options(monkeypatch):
     tg.grad(cached_fn, wrt=1)(x, x)          # other options: transformed once more
     tg.grad(cached_fn, wrt=1)(x, x)
     assert len(calls) == before + 1
+
+
+def test_source_edited_after_import_is_refused(tmp_path, monkeypatch):
+    module = tmp_path / "edited_model.py"
+    module.write_text("import numpy as np\n\ndef loss(x):\n    return np.sin(x)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import edited_model
+    module.write_text("import numpy as np\n\ndef loss(x, y):\n    return np.sin(x) * y\n")
+    os.utime(module, (1, 1))  # a different mtime, whatever the file system's resolution
+    with pytest.raises(tg.TransformError, match="does not match the running function") as info:
+        tg.grad(edited_model.loss)(0.0)
+    assert "reload" in info.value.hint
