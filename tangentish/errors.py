@@ -31,7 +31,7 @@ class TransformError(TangentishError):
         self.hint = hint
         super().__init__(self._render())
 
-    def located(self, filename: str, lineno: Optional[int], function: Optional[str]) -> "TransformError":
+    def located(self, filename: str, lineno: Optional[int], function: Optional[str]) -> TransformError:
         """The same error, pointing at the user's code (for errors raised at run time)."""
         return type(self)(self.message, filename, lineno, function, self.hint)
 
