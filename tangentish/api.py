@@ -99,13 +99,19 @@ class Transformed:
             index = self._index = [(params.index(w) if isinstance(w, str) else w % len(params))
                                    for w in self.wrt]
             self._params = params
-        if not kwargs:
+            defaults = self.derivative.function.__defaults__ or ()
+            self._defaults = dict(zip(params[len(params) - len(defaults):], defaults))
+        n = len(args)
+        if n > max(index):
             return [args[i] for i in index]
-        return [args[i] if i < len(args) else kwargs.get(self._params[i]) for i in index]
+        # a differentiated argument passed by keyword, or left at its default
+        return [args[i] if i < n else kwargs.get(self._params[i], self._defaults.get(self._params[i]))
+                for i in index]
 
     def _grads(self, grads, args, kwargs):
-        if not self._many and not kwargs and self._index is not None:   # the common, fast path
-            return match_input(grads, args[self._index[0]])
+        index = self._index
+        if not self._many and index is not None and index[0] < len(args):   # the common, fast path
+            return match_input(grads, args[index[0]])
         xs = self._positions(args, kwargs)
         if self._many:
             if len(self.wrt) == 1:

@@ -68,3 +68,16 @@ def test_float_argument_with_array_data():
     x = np.random.RandomState(2).randn(10)
     g = tg.grad(gaussian_nll)(0.5, 0.0, x)
     assert type(g) is float
+
+
+def with_default(x, y=2.0):
+    return x * y
+
+
+def test_gradient_kind_follows_arguments_passed_any_way():
+    assert tg.grad(with_default, wrt=1)(3.0) == pytest.approx(3.0)          # y left at its default
+    assert type(tg.grad(with_default, wrt=1)(3.0)) is float
+    assert tg.grad(with_default, wrt="y")(3.0, y=4.0) == pytest.approx(3.0)  # by keyword
+    assert tg.grad(with_default)(x=3.0) == pytest.approx(2.0)
+    gx, gy = tg.grad(with_default, wrt=(0, 1))(np.float32(3.0))
+    assert isinstance(gx, np.float32) and type(gy) is float
