@@ -24,3 +24,19 @@ def test_readme_has_the_two_setup_commands_and_ci_runs_the_test_one():
     assert 'pip install ".[test]" && python -m pytest -q' in commands
     ci = open(os.path.join(REPO, ".ci", "run")).read()
     assert 'pip install ".[test]" && python -m pytest -q' in ci
+
+
+def test_readme_generated_gradient_is_a_correct_gradient():
+    """The derivative printed in the README's quickstart runs and agrees with finite differences."""
+    import numpy as np
+    from fd import numerical_grad
+    readme = open(os.path.join(REPO, "README.md")).read()
+    block = next(b for b in re.findall(r"```python\n(.+?)```", readme, re.S) if "def dloss_dw" in b)
+    ns = {}
+    exec(compile(block, "README.md", "exec"), ns)
+
+    def loss(w, X, y):
+        return np.mean((X @ w - y) ** 2)
+    rng = np.random.RandomState(0)
+    w, X, y = rng.randn(3), rng.randn(6, 3), rng.randn(6)
+    np.testing.assert_allclose(ns["dloss_dw"](w, X, y), numerical_grad(loss, [w, X, y], 0), rtol=1e-6)
