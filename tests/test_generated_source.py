@@ -190,3 +190,23 @@ def test_display_hooks():
     g._repr_pretty_(p, False)
     assert p.text_out == g.source
     assert "sigmoid" in repr(g)
+
+
+# ---- no dead code, across every function of the broadcast tests ------------------
+
+def _broadcast_cases():
+    import test_broadcast as tb
+    fns = tb.OPS + [tb.center_rows, tb.scale_cols, tb.max_keepdims, tb.where_scalar_branch,
+                    tb.where_scalar_first, tb.normalize_by_sum, tb.softmax, tb.scalar_pow_array,
+                    tb.gaussian_nll]
+    return [(f, wrt) for f in fns for wrt in ([0, 1, (0, 1)] if f.__code__.co_argcount > 1 else [0])]
+
+
+@pytest.mark.parametrize("f,wrt", _broadcast_cases(), ids=lambda v: getattr(v, "__name__", str(v)))
+def test_no_dead_code_and_readable_names(f, wrt):
+    s = shape_of(tg.grad(f, wrt=wrt))
+    assert s.unused() == set()
+    assert_readable_names(s)
+    asked = [s.params[w] for w in (wrt if isinstance(wrt, tuple) else (wrt,))]
+    assert {"d" + p for p in asked} == s.returned
+    assert not {"d" + p for p in s.params if p not in asked} & set(s.assigned)
