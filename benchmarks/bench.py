@@ -4,9 +4,15 @@ Not a test: it prints per-call times and ratios.  Targets (issue 3): at most
 1.5x the hand-written time on (b) and (c); at least 20x faster than autograd
 on (a), where per-call overhead dominates.
 
-Run:  python benchmarks/bench.py [--quick]
+Run:  python benchmarks/bench.py [--quick] [--profile]
+
+``--profile`` also prints the time of each statement of the generated
+gradients, which shows where they spend it (each statement timed alone, so
+the total is lower than a real call, which also pays for allocating memory).
 """
 import argparse
+import ast
+import time
 import timeit
 
 import numpy as np
@@ -93,11 +99,32 @@ def case(title, ours, hand, auto, args, budget, check):
     return row
 
 
+def profile_lines(grad, args, repeats=50):
+    """Print each statement of ``grad``'s generated function with its time per run."""
+    d = grad.derivative
+    fn = next(n for n in ast.parse(d.source).body if isinstance(n, ast.FunctionDef) and n.name == d.name)
+    ns = dict(d.emitted.namespace)
+    ns.update(zip([a.arg for a in fn.args.args], args))
+    total = 0.0
+    for stmt in fn.body:
+        if isinstance(stmt, ast.Return):
+            break
+        code = compile(ast.Module([stmt], []), "<profile>", "exec")
+        exec(code, ns)
+        start = time.perf_counter()
+        for _ in range(repeats):
+            exec(code, ns)
+        t = (time.perf_counter() - start) / repeats
+        total += t
+        print(f"  {t * 1e6:9.1f}us  {ast.unparse(stmt)}")
+    print(f"  {total * 1e6:9.1f}us  total")
+
+
 def close_tuple(a, b):
     assert all(np.allclose(u, v) for u, v in zip(a, b)), (a, b)
 
 
-def main(quick=False):
+def main(quick=False, profile=False):
     budget = 0.2 if quick else 1.0
     rng = np.random.RandomState(0)
     rows = []
@@ -126,10 +153,17 @@ def main(quick=False):
         print(f"{r['case']:36} {r['tangentish'] * 1e6:10.1f}us {r['hand'] * 1e6:10.1f}us {auto} "
               f"{r['ratio_vs_hand']:7.2f}x {speed}")
     print("targets: (b), (c) at most 1.50x hand-written; (a) at least 20x faster than autograd")
+    if profile:
+        for title, grad, args in [("(b)", tg.grad(gaussian_nll, wrt=(0, 1)), (0.5, 0.2, x)),
+                                  ("(c)", tg.grad(logistic_nll), (w, X, t))]:
+            print(f"\nper statement, {title}:")
+            profile_lines(grad, args)
     return rows
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter timing runs")
-    main(parser.parse_args().quick)
+    parser.add_argument("--profile", action="store_true", help="time each generated statement of (b), (c)")
+    options = parser.parse_args()
+    main(options.quick, options.profile)
