@@ -108,6 +108,9 @@ def unbroadcast(g, like):
     if np.shape(g) == shape:
         return g
     g = np.asarray(g) if not hasattr(g, "ndim") else g
+    if not shape and g.ndim and not any(g.strides):
+        # every element is the same (a broadcast scalar, e.g. after unreduce): sum is value * count
+        return g.reshape(-1)[0] * g.size
     extra = g.ndim - len(shape)
     if extra:
         g = g.sum(axis=tuple(range(extra)))
