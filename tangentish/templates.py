@@ -204,7 +204,7 @@ class _Substitute(gast.NodeTransformer):
             return found
         node.value = self.visit(node.value)
         if isinstance(node.slice, gast.Name) and node.slice.id in self.f.bindings:
-            node.slice = copy.deepcopy(self.f.bindings[node.slice.id])
+            node.slice = syntax.load(self.f.bindings[node.slice.id])
         else:
             node.slice = self.visit(node.slice)
         return node
@@ -212,7 +212,7 @@ class _Substitute(gast.NodeTransformer):
     def visit_Name(self, node):
         f = self.f
         if node.id in f.bindings:
-            value = copy.deepcopy(f.bindings[node.id])
+            value = syntax.load(f.bindings[node.id])  # the result binding is a Store target
             if _is_index(value):
                 np_name = f.bind_global("np", __import__("numpy"))
                 value = gast.Subscript(value=syntax.parse_expr(f"{np_name}.s_"), slice=value,
