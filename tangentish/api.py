@@ -77,8 +77,11 @@ class Transformed:
     @property
     def derivative(self) -> pipeline.Derivative:
         if self._derivative is None:
-            self._derivative = pipeline.reverse_derivative(self.fn, self.wrt, self._mode)
+            self._derivative = self._build()
         return self._derivative
+
+    def _build(self) -> pipeline.Derivative:
+        return pipeline.reverse_derivative(self.fn, self.wrt, self._mode)
 
     @property
     def source(self) -> str:

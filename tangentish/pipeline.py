@@ -7,6 +7,7 @@ pipeline, recursively, and reused.
 from __future__ import annotations
 
 import types
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
@@ -14,7 +15,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 import gast
 
 from . import emit as emit_pass
-from . import fence, optimize, reverse, templates
+from . import fence, forward, optimize, reverse, templates
 from .cache import cached
 from .normalize import normalize
 from .parse import parse
@@ -37,6 +38,9 @@ class Derivative:
     _refresh: List[Tuple[str, object, object]] = field(default_factory=list)
     #: where run-time errors about the result point: the user's ``return`` line
     where: Dict[str, object] = field(default_factory=dict)
+    tangents: List[str] = field(default_factory=list)   # forward mode: the tangent parameters
+    keyword_only: bool = False                           # ... and whether they are keyword-only
+    upstream: Optional[Derivative] = None              # the derivative this one differentiates
 
     def full_source(self) -> str:
         """This function with every derivative it calls, as one runnable module."""
@@ -67,6 +71,8 @@ class Derivative:
 
     def refresh(self) -> None:
         """Re-read the user's globals and closure cells the code uses (they may have changed)."""
+        if self.upstream is not None:
+            self.upstream.refresh()
         ns = self.emitted.namespace
         for name, cell, globs in self._refresh:
             if cell is not None:
@@ -176,5 +182,42 @@ def _build_reverse_unit(fn: Callable, wrt: Tuple, mode: str) -> Derivative:
     emitted = emit_pass.emit(node, unit.parsed.namespace, binder.bound, unit.parsed.namespace)
     returns = [n for n in gast.walk(unit.parsed.node) if isinstance(n, gast.Return)]
     where = unit.parsed.where(max(returns, key=lambda r: r.lineno) if returns else None)
-    return Derivative(node.name, emitted.function, emitted.source, seed, emitted, fn, callees,
-                      _refresh_list(fn, emitted.user_refs), where)
+    return _finish(Derivative(node.name, emitted.function, emitted.source, seed, emitted, fn, callees,
+                              _refresh_list(unit.parsed.fn, emitted.user_refs), where), unit.parsed.fn)
+
+
+#: generated function -> its Derivative, so a derivative of generated code can refresh through it
+_by_function: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _finish(d: Derivative, parsed_fn: Callable) -> Derivative:
+    """Remember ``d`` by its function; link it to the derivative it differentiates, if any."""
+    _by_function[d.function] = d
+    d.upstream = _by_function.get(parsed_fn)
+    return d
+
+
+def forward_derivative(fn: Callable, wrt: Tuple, mode: str) -> Derivative:
+    """The cached forward-mode derivative of ``fn`` (``mode``: ``"jvp"`` or ``"tangent"``)."""
+    return cached(fn, ("forward", wrt, mode), lambda: _build_forward(fn, wrt, mode))
+
+
+def _build_forward(fn: Callable, wrt: Tuple, mode: str) -> Derivative:
+    unit = prepare(fn)
+    names = wrt_names(unit, wrt)
+    callees: List[Derivative] = []
+
+    def callee(user_fn, positions, binder):
+        d = forward_derivative(user_fn, tuple(positions), "jvp")
+        if d not in callees:
+            callees.append(d)
+        return binder(d.name, d.function), d.tangents, d.keyword_only
+
+    binder = reverse.GlobalBinder(unit)
+    node, tangents, keyword_only = forward.transform(unit, names, mode, callee, binder)
+    node = optimize.optimize(node, protected=unit.local_names())
+    emitted = emit_pass.emit(node, unit.parsed.namespace, binder.bound, unit.parsed.namespace)
+    d = Derivative(node.name, emitted.function, emitted.source, None, emitted, fn, callees,
+                   _refresh_list(unit.parsed.fn, emitted.user_refs), tangents=tangents,
+                   keyword_only=keyword_only)
+    return _finish(d, unit.parsed.fn)

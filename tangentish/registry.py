@@ -57,9 +57,22 @@ def _register(table: Dict[Callable, Callable], keys, kind: str):
 
     def decorate(rule: Callable) -> Callable:
         for key in keys:
+            if not is_user_rule(rule) and is_user_rule(table.get(key)):
+                continue  # a user's rule registered before the built-in templates loaded wins
             table[key] = rule
         return rule
     return decorate
+
+
+def is_user_rule(rule) -> bool:
+    """Was ``rule`` written by a user (not one of tangentish's own template files)?
+
+    User rules are named in the generated source and their results are shape-checked.
+    """
+    if rule is None:
+        return False
+    module = getattr(rule, "__module__", "") or ""
+    return not module.startswith("tangentish._templates")
 
 
 def adjoint(*primitives: Callable):

@@ -197,11 +197,22 @@ class ReverseTransform:
             items = filler.fill()
         except TransformError as e:
             raise self.error(stmt, e.message, e.hint) from None
+        user = registry.is_user_rule(rule_fn)
+        start = len(out)
+        if user:   # name the user's rule above its lines, and check its results' shapes
+            out.append(syntax.comment(rule_fn.__name__))
+            checked = self.bind_global("checked_like", runtime.checked_like)
         for item in items:
             if isinstance(item, templates.Contribution):
-                self.accumulate(item.target, item.value, out)
+                value = item.value
+                if user and isinstance(item.target, gast.Name):
+                    value = syntax.call(syntax.name(checked), [value, syntax.load(item.target),
+                                                               syntax.const(rule_fn.__name__)])
+                self.accumulate(item.target, value, out)
             else:
                 out.append(item)
+        if user and len(out) == start + 1:
+            out.pop()
 
     def op_user(self, stmt, target, op: Op, out):
         try:

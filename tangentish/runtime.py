@@ -12,6 +12,7 @@ __all__ = [
     "unbroadcast", "unreduce", "count", "one_like", "zeros_like", "tree_add", "mT",
     "matmul_da", "matmul_db", "replace_zero", "unindex", "inverse_perm", "extremum_mask", "cast_like", "balanced_eq",
     "unassign", "sum_adjoint", "untree", "extremum_index", "unattr",
+    "checked_like",
 ]
 
 
@@ -318,3 +319,14 @@ def unattr(g, x, name):
     items = list(zeros_like(x))
     items[fields.index(name)] = g
     return _tree_tuple(items, getattr(x, "kind", type(x)))
+
+
+def checked_like(g, x, rule):
+    """``g``, after checking it has the shape of ``x``: a user rule's result must match its input."""
+    if np.shape(g) != np.shape(x):
+        from tangentish.errors import GradientShapeError
+        raise GradientShapeError(
+            f"the custom rule `{rule}` gave a result of shape {np.shape(g)}, but it must have "
+            f"shape {np.shape(x)}, the shape of the value it is the derivative for. Hint: "
+            f"sum over broadcast axes (unbroadcast) or reshape in the rule.")
+    return g

@@ -2,6 +2,9 @@
 
 ``grad(grad(f))`` differentiates code that calls ``unbroadcast`` and friends;
 each helper is linear in its first argument, so its adjoint is its transpose.
+Rule functions here are named ``<helper>_adjoint``/``<helper>_tangent``: a rule
+named like its helper would rebind the helper's name in this module, and the
+rule bodies below call the helpers themselves.
 """
 import numpy as np
 
@@ -9,6 +12,7 @@ from tangentish.registry import adjoint, d, linear, nondifferentiable, t, tangen
 from tangentish.runtime import (
     balanced_eq,
     cast_like,
+    checked_like,
     count,
     extremum_index,
     extremum_mask,
@@ -32,97 +36,107 @@ from tangentish.runtime import (
 
 @linear(unbroadcast)
 @adjoint(unbroadcast)
-def unbroadcast(r, g, like):
+def unbroadcast_adjoint(r, g, like):
     d[g] += np.broadcast_to(d[r], np.shape(g))
 
 
 @linear(np.broadcast_to)
 @adjoint(np.broadcast_to)
-def broadcast_to(y, array, shape):
+def broadcast_to_adjoint(y, array, shape):
     d[array] += unbroadcast(d[y], array)
 
 
 @linear(unreduce)
 @adjoint(unreduce)
-def unreduce(r, g, x, axis=None, keepdims=False):
+def unreduce_adjoint(r, g, x, axis=None, keepdims=False):
     d[g] += np.reshape(np.sum(d[r], axis=axis, keepdims=keepdims), np.shape(g))
 
 
 @linear(unindex)
 @adjoint(unindex)
-def unindex(r, g, x, index):
+def unindex_adjoint(r, g, x, index):
     d[g] += d[r][index]
 
 
 @linear(mT)
 @adjoint(mT)
-def mT(y, x):
+def mT_adjoint(y, x):
     d[x] += mT(d[y])
 
 
 @linear(cast_like)
 @adjoint(cast_like)
-def cast_like(y, g, x):
+def cast_like_adjoint(y, g, x):
     d[g] += d[y]
 
 
-@linear(replace_zero)
 @adjoint(replace_zero)
-def replace_zero(y, x, value):
+def replace_zero_adjoint(y, x, value):
     d[x] += d[y] * (x != 0)
 
 
+@tangent(replace_zero)   # not linear: replace_zero(tx, value) would put `value` where tx is 0
+def replace_zero_tangent(y, x, value):
+    t[y] += t[x] * (x != 0)
+
+
+@linear(checked_like)
+@adjoint(checked_like)
+def checked_like_adjoint(y, g, x, rule):
+    d[g] += d[y]
+
+
 @adjoint(tree_add)
-def tree_add(z, a, b):
+def tree_add_adjoint(z, a, b):
     d[a] += d[z]
     d[b] += d[z]
 
 
 @tangent(tree_add)
-def tree_add(z, a, b):
+def tree_add_tangent(z, a, b):
     t[z] += t[a]
     t[z] += t[b]
 
 
 @adjoint(matmul_da)
-def matmul_da(r, g, a, b):
+def matmul_da_adjoint(r, g, a, b):
     d[g] += np.reshape(np.matmul(d[r], b), np.shape(g))
     d[b] += matmul_db(g, d[r], b)
 
 
 @tangent(matmul_da)
-def matmul_da(r, g, a, b):
+def matmul_da_tangent(r, g, a, b):
     t[r] += matmul_da(t[g], a, b)
     t[r] += matmul_da(g, a, t[b])
 
 
 @adjoint(matmul_db)
-def matmul_db(r, g, a, b):
+def matmul_db_adjoint(r, g, a, b):
     d[g] += np.reshape(np.matmul(a, d[r]), np.shape(g))
     d[a] += matmul_da(g, a, d[r])
 
 
 @tangent(matmul_db)
-def matmul_db(r, g, a, b):
+def matmul_db_tangent(r, g, a, b):
     t[r] += matmul_db(t[g], a, b)
     t[r] += matmul_db(g, t[a], b)
 
 
 @linear(unassign)
 @adjoint(unassign)
-def unassign(r, g, index):
+def unassign_adjoint(r, g, index):
     d[g] += unassign(d[r], index)
 
 
 @linear(sum_adjoint)
 @adjoint(sum_adjoint)
-def sum_adjoint(r, g, x):
+def sum_adjoint_adjoint(r, g, x):
     d[g] += sum(d[r])
 
 
 @linear(unattr)
 @adjoint(unattr)
-def unattr(r, g, x, name):
+def unattr_adjoint(r, g, x, name):
     d[g] += getattr(d[r], name)
 
 
