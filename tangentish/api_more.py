@@ -1,0 +1,253 @@
+"""Products and matrices of derivatives: ``jvp``, ``vjp``, ``hvp``, ``jacobian``, ``hessian``.
+
+All of them are built from the two transforms: ``jvp`` is forward mode,
+``vjp`` reverse mode with the seed as a parameter, ``hvp`` forward mode over
+the generated gradient (so the Hessian is never formed), ``hessian`` that HVP
+against each basis vector, and ``jacobian`` whichever of ``jvp``/``vjp`` needs
+fewer sweeps.  Each object shows the code it runs in ``.source``.
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+import numpy as np
+
+from . import pipeline
+from .api import Grad, Transformed, Wrt, _decorator, match_input
+from .errors import GradientShapeError, TangentishError
+
+
+def check_like(v, x, what: str) -> None:
+    """Raise GradientShapeError unless ``v`` has the structure and shapes of ``x``."""
+    if isinstance(x, dict):
+        if not isinstance(v, dict) or set(v) != set(x):
+            raise GradientShapeError(f"{what} must be a dict with keys {sorted(x)}, like its primal "
+                                     f"value; got {type(v).__name__}"
+                                     + (f" with keys {sorted(v)}" if isinstance(v, dict) else ""))
+        for k in x:
+            check_like(v[k], x[k], f"{what}[{k!r}]")
+        return
+    if isinstance(x, (list, tuple)):
+        if not isinstance(v, (list, tuple)) or len(v) != len(x):
+            got = f"{type(v).__name__} of length {len(v)}" if isinstance(v, (list, tuple)) else type(v).__name__
+            raise GradientShapeError(f"{what} must be a {type(x).__name__} of length {len(x)}, like its "
+                                     f"primal value; got {got}")
+        for i, (a, b) in enumerate(zip(v, x)):
+            check_like(a, b, f"{what}[{i}]")
+        return
+    if isinstance(v, (dict, list, tuple)) and not isinstance(x, np.ndarray):
+        raise GradientShapeError(f"{what} is a {type(v).__name__}, but its primal value is "
+                                 f"{type(x).__name__}")
+    if np.shape(v) != np.shape(x):
+        raise GradientShapeError(f"{what} has shape {np.shape(v)}, but its primal value has shape "
+                                 f"{np.shape(x)}; it must have the same shape")
+
+
+def _split(args, k: int, name: str):
+    if len(args) <= k and k:
+        raise TangentishError(f"{name}(f) is called as {name}(f)(*args, v): f's arguments, then "
+                              f"{k} tangent(s), one per differentiated argument; got "
+                              f"{len(args)} positional argument(s)")
+    return args[:len(args) - k], args[len(args) - k:]
+
+
+def _basis(x):
+    """Unit vectors shaped like ``x`` (in its float dtype), one per element."""
+    dtype = getattr(x, "dtype", None)
+    dtype = dtype if dtype is not None and np.issubdtype(dtype, np.floating) else np.float64
+    shape = np.shape(x)
+    for i in range(int(np.prod(shape, dtype=int))):
+        e = np.zeros(shape, dtype)
+        e.flat[i] = 1
+        yield e
+
+
+class Jvp(Transformed):
+    """``jvp(f)(*args, v)`` -> ``(f(*args), J v)``, from one forward sweep."""
+
+    _mode = "jvp"
+    _forward_mode = "jvp"
+
+    def _build(self) -> pipeline.Derivative:
+        return pipeline.forward_derivative(self.fn, self.wrt, self._forward_mode)
+
+    def _tangent_call(self, args, kwargs, tangents, what="jvp"):
+        d = self.derivative
+        d.refresh()
+        params = self._params()
+        for x, v, w in zip(self._positions(args, kwargs), tangents, self.wrt):
+            check_like(v, x, f"{what}: the tangent for `{w if isinstance(w, str) else params[w]}`")
+        return d.function(*args, **kwargs, **dict(zip(d.tangents, tangents)))
+
+    def _params(self):
+        code = self.derivative.function.__code__
+        return list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
+
+    def __call__(self, *args, **kwargs):
+        primals, tangents = _split(args, len(self.wrt), "jvp")
+        value, tangent = self._tangent_call(primals, kwargs, tangents)
+        return value, match_input(tangent, value)
+
+
+class Vjp(Transformed):
+    """``vjp(f)(*args)`` -> ``(f(*args), pullback)``; ``pullback(u)`` is ``uᵀ J``."""
+
+    _mode = "vjp"
+
+    def _pull(self, args, kwargs, u):
+        d = self.derivative
+        d.refresh()
+        return self._grads(d.function(*args, **kwargs, **{d.seed: u}), args, kwargs)
+
+    def __call__(self, *args, **kwargs):
+        value = self.fn(*args, **kwargs)
+
+        def pullback(u):
+            check_like(u, value, "vjp: the cotangent")
+            return self._pull(args, kwargs, u)
+        pullback.__doc__ = f"uᵀ J for {getattr(self.fn, '__name__', 'f')} at the given arguments."
+        return value, pullback
+
+
+class ElementwiseGrad(Vjp):
+    """The derivative of an elementwise function at every element: ``vjp`` with a seed of ones."""
+
+    _mode = "vjp"
+
+    def __call__(self, *args, **kwargs):
+        value = self.fn(*args, **kwargs)
+        dtype = getattr(value, "dtype", None)
+        ones = np.ones_like(value) if dtype is not None and np.issubdtype(dtype, np.floating) else \
+            np.ones(np.shape(value))
+        return self._pull(args, kwargs, ones if np.ndim(value) else ones[()])
+
+
+class Hvp(Jvp):
+    """``hvp(f)(*args, v)`` -> H v: forward mode over the generated gradient, H never formed."""
+
+    _mode = "hvp"
+    _forward_mode = "tangent"
+
+    def __init__(self, fn: Callable, wrt: Wrt = 0):
+        super().__init__(fn, wrt)
+        if len(self.wrt) != 1:
+            raise TangentishError(f"{type(self).__name__.lower()} differentiates with respect to one "
+                                  "argument; give wrt a single position or name")
+        self.gradient = Grad(fn, self.wrt[0])
+
+    def _build(self) -> pipeline.Derivative:
+        return pipeline.forward_derivative(self.gradient, self.wrt, "tangent")
+
+    def __call__(self, *args, **kwargs):
+        primals, tangents = _split(args, 1, "hvp")
+        x = self._positions(primals, kwargs)[0]
+        return match_input(self._tangent_call(primals, kwargs, tangents, "hvp"), x)
+
+
+class Hessian(Hvp):
+    """The Hessian of a scalar function, one HVP per input element (forward over reverse)."""
+
+    _mode = "hessian"
+
+    def __call__(self, *args, **kwargs):
+        value = self.fn(*args, **kwargs)
+        if np.ndim(value) != 0 or isinstance(value, (dict, list, tuple)):
+            raise TangentishError(
+                f"hessian needs a scalar-valued function, but `{getattr(self.fn, '__name__', 'f')}` "
+                f"returned {_describe(value)}. Hint: use jacobian(f) for the first derivative of a "
+                f"vector function, or reduce its output to a scalar first.")
+        x = self._positions(args, kwargs)[0]
+        cols = [np.asarray(self._tangent_call(args, kwargs, (e,), "hessian")) for e in _basis(x)]
+        shape = np.shape(x)
+        return np.stack(cols, axis=-1).reshape(shape + shape) if cols else np.zeros(shape + shape)
+
+
+class Jacobian(Transformed):
+    """The Jacobian, shaped ``output.shape + input.shape``.
+
+    ``mode="auto"`` runs forward mode (one sweep per input element) when the
+    input is no larger than the output, reverse mode (one per output element)
+    otherwise; ``"fwd"``/``"rev"`` force one.
+    """
+
+    _mode = "jacobian"
+
+    def __init__(self, fn: Callable, wrt: Wrt = 0, mode: str = "auto"):
+        super().__init__(fn, wrt)
+        if mode not in ("auto", "fwd", "rev"):
+            raise TangentishError(f"jacobian mode must be 'auto', 'fwd' or 'rev', not {mode!r}")
+        self.mode = mode
+        self.forward = Jvp(fn, self.wrt[0])
+        self.forward._forward_mode = "tangent"
+        self.reverse = Vjp(fn, self.wrt[0])
+        self.last = None
+
+    def _build(self) -> pipeline.Derivative:
+        return (self.last or (self.reverse if self.mode == "rev" else self.forward)).derivative
+
+    def __call__(self, *args, **kwargs):
+        if self._many:
+            return tuple(Jacobian(self.fn, w, self.mode)(*args, **kwargs) for w in self.wrt)
+        value = self.fn(*args, **kwargs)
+        x = self._positions(args, kwargs)[0]
+        out_shape, in_shape = np.shape(value), np.shape(x)
+        mode = self.mode
+        if mode == "auto":
+            mode = "fwd" if np.prod(in_shape, dtype=int) <= np.prod(out_shape, dtype=int) else "rev"
+        if mode == "fwd":
+            self.last = self.forward
+            cols = [np.asarray(self.forward._tangent_call(args, kwargs, (e,), "jacobian"))
+                    for e in _basis(x)]
+            J = np.stack(cols, axis=-1) if cols else np.zeros(out_shape + (0,))
+        else:
+            self.last = self.reverse
+            rows = [np.asarray(self.reverse._pull(args, kwargs, u[()] if not out_shape else u))
+                    for u in _basis(value)]
+            J = np.stack(rows, axis=0) if rows else np.zeros((0,) + in_shape)
+        self._derivative = None
+        return J.reshape(out_shape + in_shape)
+
+
+def _describe(value) -> str:
+    if isinstance(value, (dict, list, tuple)):
+        return f"a {type(value).__name__}"
+    return f"an array of shape {np.shape(value)}"
+
+
+def jvp(fn: Optional[Callable] = None, wrt: Wrt = 0):
+    """Forward mode: ``jvp(f)(*args, v)`` returns ``(f(*args), J v)``.
+
+    Pass one tangent per ``wrt`` argument after ``f``'s own arguments; each has
+    the shape (and container structure) of its argument.
+    """
+    return _decorator(Jvp, fn, wrt)
+
+
+def vjp(fn: Optional[Callable] = None, wrt: Wrt = 0):
+    """Reverse mode: ``value, pullback = vjp(f)(*args)``; ``pullback(u)`` is ``uᵀ J``.
+
+    ``u`` has the shape of ``f``'s output, which may be any array.
+    """
+    return _decorator(Vjp, fn, wrt)
+
+
+def elementwise_grad(fn: Optional[Callable] = None, wrt: Wrt = 0):
+    """The derivative of an elementwise ``fn`` at every element (a vjp with a seed of ones)."""
+    return _decorator(ElementwiseGrad, fn, wrt)
+
+
+def hvp(fn: Optional[Callable] = None, wrt: Wrt = 0):
+    """Hessian-vector product ``hvp(f)(*args, v)`` = H v, without forming H."""
+    return _decorator(Hvp, fn, wrt)
+
+
+def hessian(fn: Optional[Callable] = None, wrt: Wrt = 0):
+    """The Hessian of scalar ``fn``, shaped ``x.shape + x.shape`` (forward over reverse)."""
+    return _decorator(Hessian, fn, wrt)
+
+
+def jacobian(fn: Optional[Callable] = None, wrt: Wrt = 0, mode: str = "auto"):
+    """The Jacobian of ``fn``, shaped ``output.shape + input.shape``; see `Jacobian` for ``mode``."""
+    if fn is None:
+        return lambda f: Jacobian(f, wrt, mode)
+    return Jacobian(fn, wrt, mode)
