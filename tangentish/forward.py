@@ -370,6 +370,36 @@ class ForwardTransform:
         return self.unit.parsed.error(message, self.origin(stmt), hint=hint)
 
 
+def _drop_unread(body: List[gast.AST], keep: Set[str]) -> List[gast.AST]:
+    """Drop assignments to names we introduced that nothing reads, at any depth.
+
+    ``optimize`` cleans only the top level; inside a loop, the tangent of a
+    value used only in a comparison (``ts = np.sum(ty)`` for ``if s > 0``) is dead.
+    """
+    while True:
+        loaded = syntax.loaded_names(body)
+        dead = [False]
+
+        def prune(stmts):
+            out = []
+            for stmt in stmts:
+                if (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1
+                        and isinstance(stmt.targets[0], gast.Name)
+                        and stmt.targets[0].id not in keep and stmt.targets[0].id not in loaded):
+                    dead[0] = True
+                    continue
+                for field in ("body", "orelse"):
+                    if isinstance(stmt, (gast.If, gast.For, gast.While)):
+                        setattr(stmt, field, prune(getattr(stmt, field)))
+                if isinstance(stmt, gast.If) and not stmt.body:
+                    stmt.body = [gast.Pass()]
+                out.append(stmt)
+            return out
+        body = prune(body)
+        if not dead[0]:
+            return body
+
+
 def _rename(nodes, old: str, new: str) -> None:
     for node in nodes:
         for n in gast.walk(node):
@@ -408,6 +438,7 @@ def transform(unit: Unit, wrt: Sequence[str], mode: str, callee: Callable, binde
         args.kw_defaults = list(args.kw_defaults) + [None] * len(params)
     else:
         args.args = list(args.args) + params
+    body = _drop_unread(body, unit.local_names() | set(tangent_params))
     fname = unit.namer.fresh(f"jvp_{unit.node.name}_{'_'.join(wrt)}")
     fn = gast.FunctionDef(name=fname, args=args, body=body, decorator_list=[], returns=None,
                           type_comment=None, type_params=[])
