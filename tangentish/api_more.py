@@ -109,17 +109,14 @@ class Vjp(Transformed):
         return value, pullback
 
 
-class ElementwiseGrad(Vjp):
-    """The derivative of an elementwise function at every element: ``vjp`` with a seed of ones."""
+class ElementwiseGrad(Transformed):
+    """The derivative of an elementwise function at every element: reverse mode seeded with ones.
 
-    _mode = "vjp"
+    Its generated code takes the function's own arguments, so it nests:
+    ``elementwise_grad(elementwise_grad(f))`` is the second derivative on a grid.
+    """
 
-    def __call__(self, *args, **kwargs):
-        value = self.fn(*args, **kwargs)
-        dtype = getattr(value, "dtype", None)
-        ones = np.ones_like(value) if dtype is not None and np.issubdtype(dtype, np.floating) else \
-            np.ones(np.shape(value))
-        return self._pull(args, kwargs, ones if np.ndim(value) else ones[()])
+    _mode = "elementwise"
 
 
 class Hvp(Jvp):

@@ -313,7 +313,8 @@ def transform(unit: Unit, wrt: Sequence[str], mode: str, callee: Callable,
     """The derivative of ``unit`` as a function definition.
 
     ``mode`` is ``"grad"`` (scalar output, seed 1), ``"value_and_grad"`` (also
-    returns the value) or ``"vjp"`` (the seed is an extra last parameter).
+    returns the value), ``"elementwise"`` (seed 1 at every output element) or
+    ``"vjp"`` (the seed is an extra last parameter).
     """
     binder = binder or GlobalBinder(unit)
     rt = ReverseTransform(unit, wrt, callee, binder)
@@ -324,13 +325,15 @@ def transform(unit: Unit, wrt: Sequence[str], mode: str, callee: Callable,
     forward = [s for s in unit.body if not isinstance(s, gast.Return)]
     seed_name = rt.adj(result)
     seed: List[gast.AST] = []
+    # elementwise_grad seeds every output element with 1; grad needs a scalar output
+    seed_helper = ("ones_like", runtime.ones_like) if mode == "elementwise" else ("one_like", runtime.one_like)
     if result in rt.active:
         rt.nonzero.add(result)
         if mode != "vjp":
-            one = binder("one_like", runtime.one_like)
+            one = binder(*seed_helper)
             seed.append(syntax.assign(seed_name, syntax.call(syntax.name(one), [syntax.name(result)])))
     elif mode != "vjp":
-        one = binder("one_like", runtime.one_like)
+        one = binder(*seed_helper)
         seed.append(gast.Expr(value=syntax.call(syntax.name(one), [syntax.name(result)])))
     backward = rt.backward(forward)
     forward = rt.forward_of(forward)

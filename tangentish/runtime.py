@@ -12,7 +12,7 @@ __all__ = [
     "unbroadcast", "unreduce", "count", "one_like", "zeros_like", "tree_add", "mT",
     "matmul_da", "matmul_db", "replace_zero", "unindex", "inverse_perm", "extremum_mask", "cast_like", "balanced_eq",
     "unassign", "sum_adjoint", "untree", "extremum_index", "unattr",
-    "checked_like",
+    "checked_like", "ones_like",
 ]
 
 
@@ -165,6 +165,14 @@ def one_like(y):
     if dtype is not None and np.issubdtype(dtype, np.floating):
         return dtype.type(1.0)
     return 1.0
+
+
+def ones_like(y):
+    """The seed of ``elementwise_grad``: dL/dy = 1 at every element of ``y``, in its float dtype."""
+    dtype = getattr(y, "dtype", None)
+    if dtype is not None and np.issubdtype(dtype, np.floating):
+        return np.ones_like(y)
+    return np.ones(np.shape(y)) if np.ndim(y) else 1.0
 
 
 def zeros_like(x):

@@ -21,6 +21,7 @@ from tangentish.runtime import (
     matmul_db,
     mT,
     one_like,
+    ones_like,
     replace_zero,
     sum_adjoint,
     tree_add,
@@ -141,4 +142,4 @@ def unattr_adjoint(r, g, x, name):
 
 
 nondifferentiable(untree, extremum_index)
-nondifferentiable(one_like, count, zeros_like, extremum_mask, balanced_eq, inverse_perm)
+nondifferentiable(one_like, ones_like, count, zeros_like, extremum_mask, balanced_eq, inverse_perm)
