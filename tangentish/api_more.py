@@ -74,12 +74,12 @@ class Jvp(Transformed):
     def _tangent_call(self, args, kwargs, tangents, what="jvp"):
         d = self.derivative
         d.refresh()
-        params = self._params()
+        params = self._param_names()
         for x, v, w in zip(self._positions(args, kwargs), tangents, self.wrt):
             check_like(v, x, f"{what}: the tangent for `{w if isinstance(w, str) else params[w]}`")
         return d.function(*args, **kwargs, **dict(zip(d.tangents, tangents)))
 
-    def _params(self):
+    def _param_names(self):
         code = self.derivative.function.__code__
         return list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
 
