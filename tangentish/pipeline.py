@@ -187,7 +187,7 @@ def _build_reverse_unit(fn: Callable, wrt: Tuple, mode: str) -> Derivative:
 
 
 #: generated function -> its Derivative, so a derivative of generated code can refresh through it
-_by_function: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_by_function: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _finish(d: Derivative, parsed_fn: Callable) -> Derivative:

@@ -2,11 +2,10 @@
 import numpy as np
 import pytest
 import scipy.special
+from fd_reference import fd_directional, fd_jacobian
 
 import tangentish as tg
 from tangentish import registry
-
-from fd_reference import fd_directional, fd_jacobian
 
 rng = np.random.RandomState(3)
 

@@ -1,17 +1,16 @@
 """Forward mode (jvp): against finite differences, reverse mode, and hand-written tangent code."""
 import numpy as np
 import pytest
+from fd_reference import fd_directional, fd_jacobian
 
 import tangentish as tg
-from tangentish import forward, pipeline, syntax
+from tangentish import forward, syntax
 from tangentish.emit import emit
 from tangentish.naming import Namer
 from tangentish.normalize import RESERVED, Unit
 from tangentish.parse import parse
 from tangentish.reverse import GlobalBinder
 from tangentish.templates import load_builtin
-
-from fd_reference import fd_directional, fd_jacobian
 
 rng = np.random.RandomState(0)
 

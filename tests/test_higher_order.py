@@ -4,10 +4,9 @@ References are hand derivations (closed forms) or central finite differences.
 """
 import numpy as np
 import pytest
+from fd_reference import fd_jacobian
 
 import tangentish as tg
-
-from fd_reference import fd_jacobian
 
 rng = np.random.RandomState(2)
 
