@@ -22,7 +22,7 @@ import gast
 from . import registry, runtime, syntax, templates
 from .errors import TransformError
 from .normalize import Unit
-from .resolve import Op, Resolver
+from .resolve import Op, Resolver, bound_arguments
 
 
 class ForwardTransform:
@@ -244,19 +244,20 @@ class ForwardTransform:
 
     def call_user(self, stmt, name, op: Op, out):
         """``z = g(a, b)`` -> ``z, tz = jvp_g_a(a, b, ta)`` (the callee's own forward derivative)."""
-        positions = [i for i, a in enumerate(op.args) if self.read("t", a) is not None]
-        if any(self.read("t", v) is not None for v in op.kwargs.values()):
-            raise self.error(stmt, f"cannot yet differentiate `{op.label}` with respect to a keyword "
-                                   "argument", "pass the differentiated values positionally.")
+        bound = bound_arguments(op.key, op.args, op.kwargs)
+        if bound is None:
+            raise self.error(stmt, f"cannot match the arguments of this call to `{op.label}`'s "
+                                   "parameters", "pass each parameter once, by position or name.")
+        active = [(p, a) for p, a in bound if self.read("t", a) is not None]
         self.defined.add(name)
-        if not positions:
+        if not active:
             out.append(stmt)
             self.nonzero.discard(name)
             return
-        fname, tangent_params, keyword_only = self.callee(op.key, positions, self.bind_global)
+        fname, tangent_params, keyword_only = self.callee(op.key, [p for p, _ in active], self.bind_global)
         args = [syntax.load(a) for a in op.args]
         keywords = [syntax.keyword(k, syntax.load(v)) for k, v in op.kwargs.items()]
-        tangents = [self.read("t", op.args[i]) for i in positions]
+        tangents = [self.read("t", a) for _, a in active]
         if keyword_only or op.kwargs:
             keywords += [syntax.keyword(p, t) for p, t in zip(tangent_params, tangents)]
         else:

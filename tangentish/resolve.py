@@ -7,10 +7,11 @@ share one template, while the generated forward sweep keeps the user's spelling.
 from __future__ import annotations
 
 import builtins
+import inspect
 import operator
 import types
 from dataclasses import dataclass, field
-from typing import Dict, List, Set
+from typing import Dict, List, Optional, Set
 
 import gast
 import numpy as np
@@ -149,6 +150,22 @@ class Resolver:
         if isinstance(key, types.FunctionType) or hasattr(key, "__tangentish_generated__"):
             return Op("user", key, args, kwargs, label)
         return Op("unknown", key, args, kwargs, label)
+
+
+def bound_arguments(fn, args, kwargs) -> Optional[List[tuple]]:
+    """``[(parameter name, argument node)]`` of a call to user function ``fn``, in parameter order.
+
+    Lets a derivative be taken with respect to an argument passed by keyword
+    (generated code passes seeds that way: ``dinner_dz(z, dinner=ds)``).  None
+    when ``fn``'s signature cannot bind the call as written.
+    """
+    target = getattr(fn, "__tangentish_generated__", None) if hasattr(type(fn), "__tangentish_generated__") \
+        else fn
+    try:
+        bound = inspect.signature(target).bind(*args, **kwargs)
+    except (TypeError, ValueError):
+        return None
+    return [(name, node) for name, node in bound.arguments.items() if isinstance(node, gast.AST)]
 
 
 def _hashable(obj) -> bool:

@@ -191,3 +191,45 @@ def test_forward_over_forward_and_reverse_over_forward_tangent():
     second = tg.hvp(cube)(x, v) @ v
     assert np.isclose(second, np.sum(6 * x * v * v))
     assert np.isclose(jv(x, v)[1], np.sum(3 * x * x * v))
+
+
+def test_hessian_through_a_user_function_call():
+    """Forward over reverse through a callee: the vjp it calls gets the seed by keyword."""
+    def inner(z):
+        e = np.exp(z - np.max(z))
+        return e / np.sum(e)
+
+    def outer(z):
+        s = inner(z)
+        return np.sum(s * s * np.arange(4.0))
+
+    z = rng.randn(4)
+    H = tg.hessian(outer)(z)
+    np.testing.assert_allclose(H, fd_jacobian(tg.grad(outer), z), rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(tg.jacobian(tg.grad(outer), mode="rev")(z), H, atol=1e-12)
+    assert "jvp_dinner_dz_z_dinner(z, dinner=ds_2, tz=tz, tdinner=tds_2)" in tg.hessian(outer).source
+
+
+
+SCALE = 2.0
+
+
+def scaled_sin(x):
+    return np.sum(np.sin(x) * SCALE)
+
+
+def test_changed_global_reaches_second_derivatives():
+    global SCALE
+    x = np.arange(3.0) * 0.3
+    hessian = tg.hessian(scaled_sin)
+    np.testing.assert_allclose(hessian(x), np.diag(-2.0 * np.sin(x)), atol=1e-14)
+    SCALE = 3.0
+    try:
+        np.testing.assert_allclose(hessian(x), np.diag(-3.0 * np.sin(x)), atol=1e-14)
+        np.testing.assert_allclose(tg.grad(tg.grad(sin_times_scale))(0.2), -3.0 * np.sin(0.2))
+    finally:
+        SCALE = 2.0
+
+
+def sin_times_scale(x):
+    return np.sin(x) * SCALE
