@@ -45,7 +45,8 @@ def _map(fn, tree):
     if isinstance(tree, dict):
         return {k: _map(fn, v) for k, v in tree.items()}
     if isinstance(tree, (list, tuple)):
-        return type(tree)(_map(fn, v) for v in tree)
+        items = [_map(fn, v) for v in tree]
+        return type(tree)(*items) if hasattr(tree, "_fields") else type(tree)(items)
     return fn(tree)
 
 
@@ -62,7 +63,8 @@ def _axpy(x, a, v):
     if isinstance(x, dict):
         return {k: _axpy(x[k], a, v[k]) for k in x}
     if isinstance(x, (list, tuple)):
-        return type(x)(_axpy(p, a, q) for p, q in zip(x, v))
+        items = [_axpy(p, a, q) for p, q in zip(x, v)]
+        return type(x)(*items) if hasattr(x, "_fields") else type(x)(items)
     return x + a * v
 
 

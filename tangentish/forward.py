@@ -50,6 +50,9 @@ class ForwardTransform:
             return None
         if isinstance(node, gast.Name):
             return syntax.name(self.tan(node.id)) if node.id in self.nonzero else None
+        if isinstance(node, gast.Starred):   # ``[*xs, y]``: the tangent is ``[*txs, ty]``
+            inner = self.read("t", node.value)
+            return None if inner is None else gast.Starred(value=inner, ctx=gast.Load())
         if isinstance(node, (gast.List, gast.Tuple)):
             parts = [self.read("t", e) for e in node.elts]
             if all(p is None for p in parts):
@@ -60,6 +63,8 @@ class ForwardTransform:
 
     def zeros(self, node) -> gast.AST:
         zeros = self.bind_global("zeros_like", runtime.zeros_like)
+        if isinstance(node, gast.Starred):
+            return gast.Starred(value=self.zeros(node.value), ctx=gast.Load())
         return syntax.call(syntax.name(zeros), [syntax.load(node)])
 
     def instantiate(self, names, out: List) -> None:
@@ -335,7 +340,8 @@ class ForwardTransform:
         stored = syntax.stored_names(target)
         self.defined |= stored
         active_iter = syntax.loaded_names(iter_) & head
-        if not active_iter:
+        if not active_iter or self.resolver.op_of(iter_).kind in ("nondiff", "literal"):
+            # ``range(len(xs))`` and friends: the loop variable carries no derivative
             self.nonzero -= stored
             return target, iter_
         if not (isinstance(iter_, gast.Name) and isinstance(target, gast.Name)):

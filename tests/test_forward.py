@@ -249,7 +249,22 @@ def over_rows(x):
     return out
 
 
+def taped(x):
+    tape = []
+    y = x
+    for i in range(3):
+        y = np.sin(y)
+        tape = [*tape, y]
+    total = 0.0
+    for k in range(len(tape)):
+        item = tape[k]
+        total = total + item
+    out = np.sum(total)
+    return out
+
+
 @pytest.mark.parametrize("fn,x", [
+    (taped, rng.randn(3)),
     (looped, rng.randn(4) * 0.3 + 0.2), (looped, -np.abs(rng.randn(4))),
     (reset_in_branch, rng.randn(3)), (over_rows, rng.randn(3, 2)),
 ])
@@ -269,6 +284,11 @@ def test_forward_through_while_and_break():
         np.testing.assert_allclose(t, fd_directional(lambda z: while_break(z, n), x, v), atol=1e-9)
     # acc starts constant: its tangent is made before the loop, and the loop keeps it
     assert "tacc = zeros_like(acc)" in source and "break" in source
+
+
+def test_list_built_in_a_loop_carries_tangents():
+    _, source = _forward_of_normalized(taped)
+    assert "ttape = [*ttape, ty]" in source and "titem = ttape[k]" in source
 
 
 def test_reassignment_in_a_branch_resets_the_tangent():
