@@ -154,7 +154,7 @@ class Hessian(Hvp):
                 f"returned {_describe(value)}. Hint: use jacobian(f) for the first derivative of a "
                 f"vector function, or reduce its output to a scalar first.")
         x = self._positions(args, kwargs)[0]
-        cols = [np.asarray(self._tangent_call(args, kwargs, (e,), "hessian")) for e in _basis(x)]
+        cols = _sweeps(self.derivative, args, kwargs, self.derivative.tangents[0], _basis(x))
         shape = np.shape(x)
         return np.stack(cols, axis=-1).reshape(shape + shape) if cols else np.zeros(shape + shape)
 
@@ -193,16 +193,23 @@ class Jacobian(Transformed):
             mode = "fwd" if np.prod(in_shape, dtype=int) <= np.prod(out_shape, dtype=int) else "rev"
         if mode == "fwd":
             self.last = self.forward
-            cols = [np.asarray(self.forward._tangent_call(args, kwargs, (e,), "jacobian"))
-                    for e in _basis(x)]
+            d = self.forward.derivative
+            cols = _sweeps(d, args, kwargs, d.tangents[0], _basis(x))
             J = np.stack(cols, axis=-1) if cols else np.zeros(out_shape + (0,))
         else:
             self.last = self.reverse
-            rows = [np.asarray(self.reverse._pull(args, kwargs, u[()] if not out_shape else u))
-                    for u in _basis(value)]
+            d = self.reverse.derivative
+            rows = _sweeps(d, args, kwargs, d.seed, (u if out_shape else u[()] for u in _basis(value)))
             J = np.stack(rows, axis=0) if rows else np.zeros((0,) + in_shape)
         self._derivative = None
         return J.reshape(out_shape + in_shape)
+
+
+def _sweeps(d: pipeline.Derivative, args, kwargs, param: str, seeds) -> list:
+    """One call of generated function ``d`` per seed (tangent or cotangent ``param``)."""
+    d.refresh()
+    fn = d.function
+    return [np.asarray(fn(*args, **kwargs, **{param: s})) for s in seeds]
 
 
 def _describe(value) -> str:
