@@ -17,29 +17,33 @@ from .api import Grad, Transformed, Wrt, _decorator, match_input
 from .errors import GradientShapeError, TangentishError
 
 
-def check_like(v, x, what: str) -> None:
-    """Raise GradientShapeError unless ``v`` has the structure and shapes of ``x``."""
+def check_like(v, x, what: str, name: str = "") -> None:
+    """Raise GradientShapeError unless ``v`` has the structure and shapes of ``x``.
+
+    Messages read ``{what} `{name}` ...``; ``name`` grows a path in containers (``p['b']``).
+    """
+    label = f"{what} `{name}`" if name else what
     if isinstance(x, dict):
         if not isinstance(v, dict) or set(v) != set(x):
-            raise GradientShapeError(f"{what} must be a dict with keys {sorted(x)}, like its primal "
+            raise GradientShapeError(f"{label} must be a dict with keys {sorted(x)}, like its primal "
                                      f"value; got {type(v).__name__}"
                                      + (f" with keys {sorted(v)}" if isinstance(v, dict) else ""))
         for k in x:
-            check_like(v[k], x[k], f"{what}[{k!r}]")
+            check_like(v[k], x[k], what, f"{name}[{k!r}]")
         return
     if isinstance(x, (list, tuple)):
         if not isinstance(v, (list, tuple)) or len(v) != len(x):
             got = f"{type(v).__name__} of length {len(v)}" if isinstance(v, (list, tuple)) else type(v).__name__
-            raise GradientShapeError(f"{what} must be a {type(x).__name__} of length {len(x)}, like its "
-                                     f"primal value; got {got}")
+            raise GradientShapeError(f"{label} must be a {type(x).__name__} of length {len(x)}, like "
+                                     f"its primal value; got {got}")
         for i, (a, b) in enumerate(zip(v, x)):
-            check_like(a, b, f"{what}[{i}]")
+            check_like(a, b, what, f"{name}[{i}]")
         return
     if isinstance(v, (dict, list, tuple)) and not isinstance(x, np.ndarray):
-        raise GradientShapeError(f"{what} is a {type(v).__name__}, but its primal value is "
+        raise GradientShapeError(f"{label} is a {type(v).__name__}, but its primal value is "
                                  f"{type(x).__name__}")
     if np.shape(v) != np.shape(x):
-        raise GradientShapeError(f"{what} has shape {np.shape(v)}, but its primal value has shape "
+        raise GradientShapeError(f"{label} has shape {np.shape(v)}, but its primal value has shape "
                                  f"{np.shape(x)}; it must have the same shape")
 
 
@@ -53,6 +57,10 @@ def _split(args, k: int, name: str):
 
 def _basis(x):
     """Unit vectors shaped like ``x`` (in its float dtype), one per element."""
+    if isinstance(x, (dict, list, tuple)):
+        raise TangentishError(f"jacobian and hessian differentiate with respect to an array or a "
+                              f"number, not a {type(x).__name__}; use jvp or vjp for containers, or "
+                              f"pass the array itself")
     dtype = getattr(x, "dtype", None)
     dtype = dtype if dtype is not None and np.issubdtype(dtype, np.floating) else np.float64
     shape = np.shape(x)
@@ -76,7 +84,7 @@ class Jvp(Transformed):
         d.refresh()
         params = self._param_names()
         for x, v, w in zip(self._positions(args, kwargs), tangents, self.wrt):
-            check_like(v, x, f"{what}: the tangent for `{w if isinstance(w, str) else params[w]}`")
+            check_like(v, x, f"{what}: the tangent for", w if isinstance(w, str) else params[w])
         return d.function(*args, **kwargs, **dict(zip(d.tangents, tangents)))
 
     def _param_names(self):

@@ -320,3 +320,30 @@ def test_jvp_through_loop_with_control_flow_normalization():
 def test_jacobian_forward_matches_fd():
     x = rng.randn(4)
     np.testing.assert_allclose(tg.jacobian(matmuls, mode="fwd")(x), fd_jacobian(matmuls, x), rtol=1e-6)
+
+
+def layer_loss(p, x):
+    return np.sum(np.tanh(x @ p["W"] + p["b"]))
+
+
+def test_jvp_with_a_dict_of_parameters():
+    p = {"W": rng.randn(3, 2), "b": rng.randn(2)}
+    tp = {"W": rng.randn(3, 2), "b": rng.randn(2)}
+    x = rng.randn(4, 3)
+    _, t = tg.jvp(layer_loss)(p, x, tp)
+    eps = 1e-6
+    fd = (layer_loss({k: p[k] + eps * tp[k] for k in p}, x)
+          - layer_loss({k: p[k] - eps * tp[k] for k in p}, x)) / (2 * eps)
+    assert np.isclose(t, fd, rtol=1e-6)
+    assert "tp_i = tp['W']" in tg.jvp(layer_loss).source
+
+
+def test_dict_tangent_with_wrong_keys_or_shapes():
+    p = {"W": np.ones((3, 2)), "b": np.ones(2)}
+    x = np.ones((4, 3))
+    with pytest.raises(tg.GradientShapeError, match=r"keys \['W', 'b'\].*keys \['W'\]"):
+        tg.jvp(layer_loss)(p, x, {"W": np.ones((3, 2))})
+    with pytest.raises(tg.GradientShapeError, match=r"`p\['b'\]` has shape \(3,\)"):
+        tg.jvp(layer_loss)(p, x, {"W": np.ones((3, 2)), "b": np.ones(3)})
+    with pytest.raises(tg.TangentishError, match="not a dict"):
+        tg.hessian(layer_loss)(p, x)
