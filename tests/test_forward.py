@@ -2,6 +2,9 @@
 import numpy as np
 import pytest
 from fd_reference import fd_directional, fd_jacobian
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import tangentish as tg
 from tangentish import forward, syntax
@@ -347,3 +350,18 @@ def test_dict_tangent_with_wrong_keys_or_shapes():
         tg.jvp(layer_loss)(p, x, {"W": np.ones((3, 2)), "b": np.ones(3)})
     with pytest.raises(tg.TangentishError, match="not a dict"):
         tg.hessian(layer_loss)(p, x)
+
+
+@settings(max_examples=25, deadline=None)
+@given(shape=hnp.array_shapes(min_dims=1, max_dims=2, max_side=4), seed=st.integers(0, 2 ** 16),
+       broadcast_row=st.booleans())
+def test_jvp_on_random_shapes_with_broadcasting(shape, seed, broadcast_row):
+    r = np.random.RandomState(seed)
+    b = r.randn(shape[-1]) if broadcast_row else r.randn(*shape)
+
+    def f(x):
+        return np.sum(np.tanh(x * b) / (1.5 + np.cos(x)), axis=-1) + np.exp(0.1 * x).mean()
+
+    x, v = r.randn(*shape), r.randn(*shape)
+    _, t = tg.jvp(f)(x, v)
+    np.testing.assert_allclose(t, fd_directional(f, x, v), rtol=1e-5, atol=1e-8)
