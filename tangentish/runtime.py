@@ -331,10 +331,19 @@ def unattr(g, x, name):
 
 def checked_like(g, x, rule):
     """``g``, after checking it has the shape of ``x``: a user rule's result must match its input."""
-    if np.shape(g) != np.shape(x):
-        from tangentish.errors import GradientShapeError
-        raise GradientShapeError(
-            f"the custom rule `{rule}` gave a result of shape {np.shape(g)}, but it must have "
-            f"shape {np.shape(x)}, the shape of the value it is the derivative for. Hint: "
-            f"sum over broadcast axes (unbroadcast) or reshape in the rule.")
-    return g
+    if isinstance(x, (dict, list, tuple)):
+        same = (isinstance(g, dict) and set(g) == set(x)) if isinstance(x, dict) else \
+            (isinstance(g, (list, tuple)) and len(g) == len(x))
+        if same:
+            for k in (x if isinstance(x, dict) else range(len(x))):
+                checked_like(g[k], x[k], rule)
+            return g
+    elif np.shape(g) == np.shape(x):
+        return g
+    from tangentish.errors import GradientShapeError
+    what = f"a {type(x).__name__} of {len(x)}" if isinstance(x, (dict, list, tuple)) else f"shape {np.shape(x)}"
+    got = f"a {type(g).__name__}" if isinstance(g, (dict, list, tuple)) else f"shape {np.shape(g)}"
+    raise GradientShapeError(
+        f"the custom rule `{rule}` gave a result of {got}, but it must have {what}, like the "
+        f"value it is the derivative for. Hint: sum over broadcast axes (unbroadcast) or "
+        f"reshape in the rule.")

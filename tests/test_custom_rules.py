@@ -194,3 +194,14 @@ def test_user_rule_registered_before_templates_load_survives_loading(tmp_path):
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                          env={"PYTHONPATH": str(root), "PATH": ""}, check=True)
     assert out.stdout.strip() == "2.0"
+
+
+def test_rule_results_for_container_values_are_checked_leaf_by_leaf():
+    """A primitive may take a list; its rule's result must match it leaf by leaf."""
+    from tangentish.runtime import checked_like
+    good = [np.ones(3), np.ones((2, 2))]
+    assert checked_like(good, [np.zeros(3), np.zeros((2, 2))], "r") is good
+    with pytest.raises(tg.GradientShapeError, match=r"`r` gave a result of shape \(2,\).*shape \(2, 2\)"):
+        checked_like([np.ones(3), np.ones(2)], [np.zeros(3), np.zeros((2, 2))], "r")
+    with pytest.raises(tg.GradientShapeError, match="a list of 2"):
+        checked_like(np.ones(3), [np.zeros(3), np.zeros((2, 2))], "r")
