@@ -33,10 +33,20 @@ def test_third_and_fourth_derivatives_of_tanh(x):
 
 
 @pytest.mark.parametrize("x", [-2.0, 0.3, 1.7])
-def test_third_derivative_of_sigmoid(x):
+def test_third_and_fourth_derivatives_of_sigmoid(x):
     s = sigmoid(x)
     d3 = tg.grad(tg.grad(tg.grad(sigmoid)))
+    d4 = tg.grad(d3)
     assert np.isclose(d3(x), s * (1 - s) * (1 - 6 * s + 6 * s * s), rtol=1e-10, atol=1e-13)
+    assert np.isclose(d4(x), s * (1 - s) * (1 - 14 * s + 36 * s * s - 24 * s ** 3), rtol=1e-9, atol=1e-13)
+
+
+def test_mixed_modes_agree_on_third_derivative():
+    """forward over reverse over reverse, and reverse three times, on sigmoid."""
+    x = np.linspace(-2, 2, 5)
+    d2 = tg.elementwise_grad(tg.elementwise_grad(sigmoid))
+    _, fwd = tg.jvp(d2)(x, np.ones_like(x))
+    np.testing.assert_allclose(fwd, tg.elementwise_grad(d2)(x), rtol=1e-12, atol=1e-14)
 
 
 def test_elementwise_fourth_derivative_for_a_plot():
