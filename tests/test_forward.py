@@ -357,3 +357,13 @@ def test_jvp_on_random_shapes_with_broadcasting(shape, seed, broadcast_row):
     x, v = r.randn(*shape), r.randn(*shape)
     _, t = tg.jvp(f)(x, v)
     np.testing.assert_allclose(t, fd_directional(f, x, v), rtol=1e-5, atol=1e-8)
+
+
+def test_every_reverse_rule_has_a_forward_rule():
+    """Forward mode covers every primitive reverse mode does (a template or @linear)."""
+    from tangentish import registry
+    load_builtin()
+    missing = [getattr(k, "__qualname__", repr(k)) for k in registry.REVERSE
+               if k not in registry.FORWARD and k not in registry.LINEAR
+               and not registry.is_user_rule(registry.REVERSE[k])]
+    assert not missing, f"reverse rules without a forward rule: {sorted(missing)}"
