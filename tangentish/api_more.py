@@ -164,7 +164,8 @@ class Hessian(Hvp):
         x = self._positions(args, kwargs)[0]
         cols = _sweeps(self.derivative, args, kwargs, self.derivative.tangents[0], _basis(x))
         shape = np.shape(x)
-        return np.stack(cols, axis=-1).reshape(shape + shape) if cols else np.zeros(shape + shape)
+        H = np.stack(cols, axis=-1).reshape(shape + shape) if cols else np.zeros(shape + shape)
+        return match_input(H, x)   # a float for a float, float32 for float32
 
 
 class Jacobian(Transformed):
@@ -210,7 +211,7 @@ class Jacobian(Transformed):
             rows = _sweeps(d, args, kwargs, d.seed, (u if out_shape else u[()] for u in _basis(value)))
             J = np.stack(rows, axis=0) if rows else np.zeros((0,) + in_shape)
         self._derivative = None
-        return J.reshape(out_shape + in_shape)
+        return match_input(J.reshape(out_shape + in_shape), x)
 
 
 def _sweeps(d: pipeline.Derivative, args, kwargs, param: str, seeds) -> list:

@@ -243,3 +243,15 @@ def test_changed_global_reaches_second_derivatives():
 
 def sin_times_scale(x):
     return np.sin(x) * SCALE
+
+
+def test_matrices_of_a_float_are_floats_and_float32_stays_float32():
+    def f(x):
+        return np.sin(x) * x
+
+    def g(x):
+        return np.sum(np.tanh(x) ** 2)
+
+    assert type(tg.hessian(f)(0.3)) is float and type(tg.jacobian(f)(0.3)) is float
+    x32 = np.ones(3, np.float32)
+    assert tg.hessian(g)(x32).dtype == np.float32 and tg.jacobian(tanh)(x32).dtype == np.float32
