@@ -14,7 +14,7 @@ import numpy as np
 
 from . import pipeline
 from .api import Grad, Transformed, Wrt, _decorator, match_input
-from .errors import GradientShapeError, TangentishError
+from .errors import GradientShapeError, TangentishError, TransformError
 
 
 def check_like(v, x, what: str, name: str = "") -> None:
@@ -70,6 +70,24 @@ def _basis(x):
         yield e
 
 
+class _CalledDifferently:
+    """For objects whose generated code takes other arguments than the object itself.
+
+    ``vjp(f)(x)`` returns a closure, ``jacobian(f)(x)`` and ``hessian(f)(x)``
+    loop over basis vectors, so their generated functions (which take a seed or
+    tangent too) do not compute what calling the object does: differentiating
+    them again must not pretend they do.
+    """
+
+    _instead = ""
+
+    @property
+    def __tangentish_generated__(self):
+        raise TransformError(f"cannot differentiate a tangentish.{self._mode} object: its generated "
+                             f"code takes a seed or tangent besides the function's arguments",
+                             hint=self._instead)
+
+
 class Jvp(Transformed):
     """``jvp(f)(*args, v)`` -> ``(f(*args), J v)``, from one forward sweep."""
 
@@ -97,10 +115,11 @@ class Jvp(Transformed):
         return value, match_input(tangent, value)
 
 
-class Vjp(Transformed):
+class Vjp(_CalledDifferently, Transformed):
     """``vjp(f)(*args)`` -> ``(f(*args), pullback)``; ``pullback(u)`` is ``uᵀ J``."""
 
     _mode = "vjp"
+    _instead = "differentiate grad(f) or jvp(f) instead, or the function itself."
 
     def _pull(self, args, kwargs, u):
         d = self.derivative
@@ -149,10 +168,11 @@ class Hvp(Jvp):
         return match_input(self._tangent_call(primals, kwargs, tangents, "hvp"), x)
 
 
-class Hessian(Hvp):
+class Hessian(_CalledDifferently, Hvp):
     """The Hessian of a scalar function, one HVP per input element (forward over reverse)."""
 
     _mode = "hessian"
+    _instead = "for third derivatives use jacobian(hvp(f)) or grad(grad(grad(f)))."
 
     def __call__(self, *args, **kwargs):
         value = self.fn(*args, **kwargs)
@@ -168,7 +188,7 @@ class Hessian(Hvp):
         return match_input(H, x)   # a float for a float, float32 for float32
 
 
-class Jacobian(Transformed):
+class Jacobian(_CalledDifferently, Transformed):
     """The Jacobian, shaped ``output.shape + input.shape``.
 
     ``mode="auto"`` runs forward mode (one sweep per input element) when the
@@ -177,6 +197,7 @@ class Jacobian(Transformed):
     """
 
     _mode = "jacobian"
+    _instead = "use hessian(f) or jacobian(grad(f)) for second derivatives."
 
     def __init__(self, fn: Callable, wrt: Wrt = 0, mode: str = "auto"):
         super().__init__(fn, wrt)

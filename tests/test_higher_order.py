@@ -255,3 +255,14 @@ def test_matrices_of_a_float_are_floats_and_float32_stays_float32():
     assert type(tg.hessian(f)(0.3)) is float and type(tg.jacobian(f)(0.3)) is float
     x32 = np.ones(3, np.float32)
     assert tg.hessian(g)(x32).dtype == np.float32 and tg.jacobian(tanh)(x32).dtype == np.float32
+
+
+def test_objects_whose_code_takes_a_seed_cannot_be_differentiated_again():
+    with pytest.raises(tg.TransformError, match="cannot differentiate a tangentish.jacobian"):
+        tg.jacobian(tg.jacobian(softmax))(np.ones(3))
+    with pytest.raises(tg.TransformError, match="hessian"):
+        tg.grad(tg.hessian(rosen))(np.ones(3))
+    # hvp and jvp objects are called like their generated code, so they differentiate again
+    x, v = rng.randn(3), rng.randn(3)
+    _, t = tg.jvp(tg.hvp(rosen))(x, v, v)
+    np.testing.assert_allclose(t, fd_jacobian(lambda z: tg.hvp(rosen)(z, v), x) @ v, rtol=1e-5)
