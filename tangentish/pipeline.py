@@ -202,12 +202,29 @@ def forward_derivative(fn: Callable, wrt: Tuple, mode: str) -> Derivative:
     return cached(fn, ("forward", wrt, mode), lambda: _build_forward(fn, wrt, mode))
 
 
+#: user functions whose forward derivative is being built (a call back into one is recursion)
+_building_forward: List[Callable] = []
+
+
 def _build_forward(fn: Callable, wrt: Tuple, mode: str) -> Derivative:
+    _building_forward.append(fn)
+    try:
+        return _build_forward_unit(fn, wrt, mode)
+    finally:
+        _building_forward.remove(fn)
+
+
+def _build_forward_unit(fn: Callable, wrt: Tuple, mode: str) -> Derivative:
     unit = prepare(fn)
     names = wrt_names(unit, wrt)
     callees: List[Derivative] = []
 
     def callee(user_fn, positions, binder):
+        if user_fn in _building_forward:
+            from .errors import TransformError
+            raise TransformError(f"cannot differentiate the recursive call to "
+                                 f"`{getattr(user_fn, '__name__', user_fn)}`",
+                                 hint="write the recursion as a loop.")
         d = forward_derivative(user_fn, tuple(positions), "jvp")
         if d not in callees:
             callees.append(d)

@@ -367,3 +367,13 @@ def test_every_reverse_rule_has_a_forward_rule():
                if k not in registry.FORWARD and k not in registry.LINEAR
                and not registry.is_user_rule(registry.REVERSE[k])]
     assert not missing, f"reverse rules without a forward rule: {sorted(missing)}"
+
+
+def calls_itself(x):
+    y = calls_itself(x * 0.5)
+    return y
+
+
+def test_recursion_is_a_clear_error():
+    with pytest.raises(tg.TransformError, match="recursive call to `calls_itself`"):
+        tg.jvp(calls_itself)(1.0, 1.0)
