@@ -6,7 +6,7 @@ to ``np.maximum`` / ``np.minimum`` (see resolve.py); ``int``, ``round`` and
 """
 import builtins
 
-from tangentish.registry import adjoint, d, linear, nondifferentiable
+from tangentish.registry import adjoint, d, linear, nondifferentiable, t, tangent
 from tangentish.runtime import extremum_index, sum_adjoint, unattr, unindex, unreduce
 
 
@@ -15,6 +15,12 @@ from tangentish.runtime import extremum_index, sum_adjoint, unattr, unindex, unr
 def sum(y, iterable, start=0):
     d[iterable] += sum_adjoint(d[y], iterable)
     d[start] += d[y]
+
+
+@tangent(builtins.sum)   # linear, but in both arguments: @linear would drop t[start]
+def sum_tangent(y, iterable, start=0):
+    t[y] += builtins.sum(t[iterable])   # spelled out: generated code may have a local named `sum`
+    t[y] += t[start]
 
 
 @linear(builtins.float)
@@ -28,6 +34,12 @@ def max(y, iterable):
     d[iterable] += unindex(d[y], iterable, extremum_index(iterable, y))
 
 
+@tangent(builtins.max, builtins.min)
+def max_tangent(y, iterable):
+    t[y] += t[iterable][extremum_index(iterable, y)]
+
+
+@linear(builtins.getattr)   # forward: getattr(tobj, name), a namedtuple field of the tangent
 @adjoint(builtins.getattr)
 def getattr(y, obj, name):
     d[obj] += unattr(d[y], obj, name)
