@@ -47,6 +47,18 @@ def check_like(v, x, what: str, name: str = "") -> None:
                                  f"{np.shape(x)}; it must have the same shape")
 
 
+def _run(d: pipeline.Derivative, args, kwargs, extra):
+    """Call generated ``d``; a TransformError raised at run time points at the user's code."""
+    try:
+        return d.function(*args, **kwargs, **extra)
+    except TransformError as e:
+        if e.filename is not None:
+            raise
+        while d.upstream is not None:   # hvp: the gradient it differentiates knows the user's line
+            d = d.upstream
+        raise e.located(**d.where) if d.where else e from None
+
+
 def _split(args, k: int, name: str):
     if len(args) <= k and k:
         raise TangentishError(f"{name}(f) is called as {name}(f)(*args, v): f's arguments, then "
@@ -103,7 +115,7 @@ class Jvp(Transformed):
         params = self._param_names()
         for x, v, w in zip(self._positions(args, kwargs), tangents, self.wrt):
             check_like(v, x, f"{what}: the tangent for", w if isinstance(w, str) else params[w])
-        return d.function(*args, **kwargs, **dict(zip(d.tangents, tangents)))
+        return _run(d, args, kwargs, dict(zip(d.tangents, tangents)))
 
     def _param_names(self):
         code = self.derivative.function.__code__
@@ -124,7 +136,7 @@ class Vjp(_CalledDifferently, Transformed):
     def _pull(self, args, kwargs, u):
         d = self.derivative
         d.refresh()
-        return self._grads(d.function(*args, **kwargs, **{d.seed: u}), args, kwargs)
+        return self._grads(_run(d, args, kwargs, {d.seed: u}), args, kwargs)
 
     def __call__(self, *args, **kwargs):
         value = self.fn(*args, **kwargs)
@@ -238,8 +250,7 @@ class Jacobian(_CalledDifferently, Transformed):
 def _sweeps(d: pipeline.Derivative, args, kwargs, param: str, seeds) -> list:
     """One call of generated function ``d`` per seed (tangent or cotangent ``param``)."""
     d.refresh()
-    fn = d.function
-    return [np.asarray(fn(*args, **kwargs, **{param: s})) for s in seeds]
+    return [np.asarray(_run(d, args, kwargs, {param: s})) for s in seeds]
 
 
 def _describe(value) -> str:

@@ -180,10 +180,15 @@ def _build_reverse_unit(fn: Callable, wrt: Tuple, mode: str) -> Derivative:
     user_names = unit.local_names() - {seed}
     node = optimize.optimize(node, protected=user_names)
     emitted = emit_pass.emit(node, unit.parsed.namespace, binder.bound, unit.parsed.namespace)
-    returns = [n for n in gast.walk(unit.parsed.node) if isinstance(n, gast.Return)]
-    where = unit.parsed.where(max(returns, key=lambda r: r.lineno) if returns else None)
+    where = _return_site(unit)
     return _finish(Derivative(node.name, emitted.function, emitted.source, seed, emitted, fn, callees,
                               _refresh_list(unit.parsed.fn, emitted.user_refs), where), unit.parsed.fn)
+
+
+def _return_site(unit) -> Dict[str, object]:
+    """Where run-time errors about the result point: the user's last ``return`` line."""
+    returns = [n for n in gast.walk(unit.parsed.node) if isinstance(n, gast.Return)]
+    return unit.parsed.where(max(returns, key=lambda r: r.lineno) if returns else None)
 
 
 #: generated function -> its Derivative, so a derivative of generated code can refresh through it
@@ -234,7 +239,8 @@ def _build_forward_unit(fn: Callable, wrt: Tuple, mode: str) -> Derivative:
     node, tangents, keyword_only = forward.transform(unit, names, mode, callee, binder)
     node = optimize.optimize(node, protected=unit.local_names())
     emitted = emit_pass.emit(node, unit.parsed.namespace, binder.bound, unit.parsed.namespace)
+    where = _return_site(unit)
     d = Derivative(node.name, emitted.function, emitted.source, None, emitted, fn, callees,
-                   _refresh_list(unit.parsed.fn, emitted.user_refs), tangents=tangents,
+                   _refresh_list(unit.parsed.fn, emitted.user_refs), where, tangents=tangents,
                    keyword_only=keyword_only)
     return _finish(d, unit.parsed.fn)

@@ -266,3 +266,9 @@ def test_objects_whose_code_takes_a_seed_cannot_be_differentiated_again():
     x, v = rng.randn(3), rng.randn(3)
     _, t = tg.jvp(tg.hvp(rosen))(x, v, v)
     np.testing.assert_allclose(t, fd_jacobian(lambda z: tg.hvp(rosen)(z, v), x) @ v, rtol=1e-5)
+
+
+def test_hvp_of_a_vector_function_points_at_the_users_return():
+    with pytest.raises(tg.TransformError, match="returns a scalar") as info:
+        tg.hvp(tanh)(np.ones(3), np.ones(3))
+    assert info.value.filename == __file__ and "return np.tanh(x)" in str(info.value)
