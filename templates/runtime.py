@@ -6,6 +6,8 @@ Rule functions here are named ``<helper>_adjoint``/``<helper>_tangent``: a rule
 named like its helper would rebind the helper's name in this module, and the
 rule bodies below call the helpers themselves.
 """
+import builtins
+
 import numpy as np
 
 from tangentish.registry import adjoint, d, linear, nondifferentiable, t, tangent
@@ -132,7 +134,7 @@ def unassign_adjoint(r, g, index):
 @linear(sum_adjoint)
 @adjoint(sum_adjoint)
 def sum_adjoint_adjoint(r, g, x):
-    d[g] += sum(d[r])
+    d[g] += builtins.sum(d[r])   # spelled out: generated code may have a local named `sum`
 
 
 @linear(unattr)
