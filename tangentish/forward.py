@@ -229,6 +229,7 @@ class ForwardTransform:
         total = terms[0]
         for term in terms[1:]:
             total = gast.BinOp(left=total, op=gast.Add(), right=term)
+        total = templates.simplify(total)
         if registry.is_user_rule(rule_fn):
             checked = self.bind_global("checked_like", runtime.checked_like)
             total = syntax.call(syntax.name(checked),

@@ -100,7 +100,7 @@ class ReverseTransform:
                 return
             dx = self.adj(target.id)
             if target.id in self.nonzero:
-                value = gast.BinOp(left=syntax.name(dx), op=gast.Add(), right=value)
+                value = templates.simplify(gast.BinOp(left=syntax.name(dx), op=gast.Add(), right=value))
             self.nonzero.add(target.id)
             out.append(syntax.assign(dx, value))
             return

@@ -251,6 +251,17 @@ def _number(node):
     return None
 
 
+def _negated(node):
+    """``b * c`` for ``-b * c`` (a leading minus of a product or quotient), else None."""
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        return node.operand
+    if isinstance(node, gast.BinOp) and isinstance(node.op, (gast.Mult, gast.Div)):
+        left = _negated(node.left)
+        if left is not None:
+            return gast.BinOp(left=left, op=node.op, right=node.right)
+    return None
+
+
 def simplify(expr, filler: Optional[Filler] = None):
     """Fold constants and drop identities, bottom-up."""
     return _Simplify(filler).visit(expr)
@@ -279,6 +290,12 @@ class _Simplify(gast.NodeTransformer):
             return node.left
         if op in (gast.Add, gast.Sub) and b == 0:
             return node.left
+        if op in (gast.Add, gast.Sub):
+            positive = _negated(node.right)
+            if positive is not None:
+                # a + -b * c reads better as a - b * c (and a - -b as a + b)
+                flipped = gast.Sub() if op is gast.Add else gast.Add()
+                return gast.BinOp(left=node.left, op=flipped, right=positive)
         return node
 
     def visit_Call(self, node):
