@@ -12,6 +12,7 @@ __all__ = [
     "unbroadcast", "unreduce", "count", "one_like", "zeros_like", "tree_add", "mT",
     "matmul_da", "matmul_db", "replace_zero", "unindex", "inverse_perm", "extremum_mask", "cast_like", "balanced_eq",
     "unassign", "sum_adjoint", "untree", "extremum_index", "unattr",
+    "no_derivative", "tuple_of",
     "checked_like", "ones_like",
 ]
 
@@ -121,12 +122,15 @@ def unbroadcast(g, like):
     return g if shape else g.reshape(())[()]
 
 
-def unreduce(g, x, axis=None, keepdims=False):
+def unreduce(g, x, axis=None, keepdims=False, where=True):
     """Spread the adjoint ``g`` of a reduction of ``x`` back over ``x``'s shape.
 
     ``y = x.sum(axis)`` copies each ``x`` element into one ``y`` element, so
-    dL/dx is dL/dy broadcast back along the reduced ``axis``.
+    dL/dx is dL/dy broadcast back along the reduced ``axis``; elements that
+    ``where`` leaves out of the reduction get zero.
     """
+    if where is not True:
+        return np.where(where, unreduce(g, x, axis, keepdims), 0.0).astype(np.result_type(g, 0.0), copy=False)
     shape = np.shape(x)
     if not keepdims and axis is not None and shape:
         axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
@@ -138,9 +142,12 @@ def unreduce(g, x, axis=None, keepdims=False):
     return np.broadcast_to(g, shape)
 
 
-def count(a, axis=None):
-    """How many elements of ``a`` each entry of ``np.mean(a, axis)`` averages."""
+def count(a, axis=None, keepdims=False, where=True):
+    """How many elements of ``a`` each entry of ``np.mean(a, axis, where=where)`` averages."""
     shape = np.shape(a)
+    if where is not True:
+        n = np.sum(np.broadcast_to(where, shape), axis=axis, keepdims=keepdims)
+        return n.astype(np.result_type(a, 0.0), copy=False)
     if axis is None:
         return int(np.prod(shape))
     axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
@@ -239,13 +246,19 @@ def matmul_db(g, a, b):
 
 def extremum_mask(x, y, axis=None, keepdims=False):
     """Where ``x`` attains its max/min ``y``, split evenly among ties (sums to one)."""
-    hit = x == unreduce(y, x, axis, keepdims)
+    hit = (x == unreduce(y, x, axis, keepdims)) * _one(x)
     return hit / unreduce(np.sum(hit, axis=axis, keepdims=keepdims), x, axis, keepdims)
 
 
 def balanced_eq(x, z, y):
     """1 where ``x`` is the winner of ``maximum(x, y)``, 0.5 on a tie, else 0."""
-    return (x == z) / (1.0 + (x == y))
+    one = _one(x)
+    return (x == z) * one / (one + (x == y))
+
+
+def _one(x):
+    """1 in ``x``'s float dtype, so masks built from comparisons keep float32 float32."""
+    return np.ones((), dtype=np.result_type(x, 0.0))[()]
 
 
 def cast_like(g, x):
@@ -279,7 +292,7 @@ def unindex(g, x, index):
         else:
             items[index] = g
         return _tree_like(out, items)
-    out = np.zeros(np.shape(x), dtype=np.result_type(g, float))
+    out = np.zeros(np.shape(x), dtype=np.result_type(g, 0.0))
     parts = index if isinstance(index, tuple) else (index,)
     if any(isinstance(p, (list, np.ndarray)) and np.asarray(p).dtype != bool for p in parts):
         np.add.at(out, index, g)
@@ -347,3 +360,29 @@ def checked_like(g, x, rule):
         f"the custom rule `{rule}` gave a result of {got}, but it must have {what}, like the "
         f"value it is the derivative for. Hint: sum over broadcast axes (unbroadcast) or "
         f"reshape in the rule.")
+
+
+def no_derivative(what, *unused):
+    """Raise: the derivative asked for has no formula tangentish knows.
+
+    Rules pass the adjoint or tangent they would have used as ``unused``, so
+    the line is dropped (and nothing raises) when that value is zero.
+    """
+    from tangentish.errors import TangentishError
+    raise TangentishError(f"no derivative of {what}: tangentish has no formula for it. Hint: "
+                          "keep this argument constant, or register a rule with @tangentish.adjoint.")
+
+
+def tuple_of(items):
+    """A tuple-valued tangent (``qr``, ``eigh``): a TreeTuple, whose ``+`` adds entry by entry."""
+    return TreeTuple(items)
+
+
+# Helpers of the shape, FFT, product and linear-algebra rules live in their own modules;
+# generated code still imports every helper from here.
+from .runtime_arrays import *  # noqa: E402,F401,F403
+from .runtime_arrays import __all__ as _arrays_all  # noqa: E402
+from .runtime_linalg import *  # noqa: E402,F401,F403
+from .runtime_linalg import __all__ as _linalg_all  # noqa: E402
+
+__all__ += _arrays_all + _linalg_all

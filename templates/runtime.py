@@ -12,26 +12,57 @@ import numpy as np
 
 from tangentish.registry import adjoint, d, linear, nondifferentiable, t, tangent
 from tangentish.runtime import (
+    all_axes,
+    axis_sizes,
     balanced_eq,
     cast_like,
     checked_like,
     count,
+    einsum2,
+    einsum_reduce_spec,
+    einsum_spec,
+    einsum_spread,
     extremum_index,
     extremum_mask,
+    inner_subscripts,
     inverse_perm,
+    irfft_transpose,
+    kron_shape,
+    kron_subscripts,
+    leading_axes,
+    linspace_weights,
     matmul_da,
     matmul_db,
     mT,
+    no_derivative,
     one_like,
     ones_like,
+    quantile_weights,
+    real_like,
+    rejoin,
+    repeat_index,
     replace_zero,
     sum_adjoint,
+    swap_norm,
+    sym,
+    tensordot_subscripts,
+    tile_reps,
     tree_add,
+    tril_half,
+    tuple_of,
     unassign,
     unattr,
     unbroadcast,
+    unconcatenate,
+    uncumsum,
+    undiag,
+    undiagonal,
     unindex,
+    unpad,
     unreduce,
+    untake,
+    untake_along_axis,
+    untile,
     untree,
     zeros_like,
 )
@@ -51,8 +82,8 @@ def broadcast_to_adjoint(y, array, shape):
 
 @linear(unreduce)
 @adjoint(unreduce)
-def unreduce_adjoint(r, g, x, axis=None, keepdims=False):
-    d[g] += np.reshape(np.sum(d[r], axis=axis, keepdims=keepdims), np.shape(g))
+def unreduce_adjoint(r, g, x, axis=None, keepdims=False, where=True):
+    d[g] += np.reshape(np.sum(d[r], axis=axis, keepdims=keepdims, where=where), np.shape(g))
 
 
 @linear(unindex)
@@ -143,5 +174,98 @@ def unattr_adjoint(r, g, x, name):
     d[g] += getattr(d[r], name)
 
 
+@linear(tuple_of)
+@adjoint(tuple_of)
+def tuple_of_adjoint(r, items):
+    d[items] += d[r]
+
+
+@linear(sym)
+@adjoint(sym)
+def sym_adjoint(y, x):
+    d[x] += sym(d[y])
+
+
+@linear(tril_half)
+@adjoint(tril_half)
+def tril_half_adjoint(y, x):
+    d[x] += tril_half(d[y])
+
+
+@linear(real_like)
+@adjoint(real_like)
+def real_like_adjoint(y, g, x):
+    d[g] += d[y]
+
+
+@linear(irfft_transpose)
+@adjoint(irfft_transpose)
+def irfft_transpose_adjoint(r, g, a, axis=-1, norm=None):
+    d[g] += np.fft.irfft(d[r], n=np.shape(g)[axis], axis=axis, norm=norm)
+
+
+@linear(untake)
+@adjoint(untake)
+def untake_adjoint(r, g, a, indices, axis=None):
+    d[g] += np.reshape(np.take(d[r], indices, axis=axis), np.shape(g))
+
+
+@linear(untake_along_axis)
+@adjoint(untake_along_axis)
+def untake_along_axis_adjoint(r, g, arr, indices, axis=-1):
+    d[g] += np.reshape(np.take_along_axis(np.reshape(d[r], np.shape(arr)), indices, axis), np.shape(g))
+
+
+@linear(untile)
+@adjoint(untile)
+def untile_adjoint(r, g, a, reps=None):
+    d[g] += np.tile(d[r], tile_reps(g, a))
+
+
+@linear(unpad)
+@adjoint(unpad)
+def unpad_adjoint(r, g, array, pad_width, mode="constant"):
+    d[g] += np.pad(d[r], pad_width)
+
+
+@linear(undiagonal)
+@adjoint(undiagonal)
+def undiagonal_adjoint(r, g, a, offset=0, axis1=0, axis2=1):
+    d[g] += unbroadcast(np.diagonal(d[r], offset, axis1, axis2), g)
+
+
+@linear(undiag)
+@adjoint(undiag)
+def undiag_adjoint(r, g, v, k=0):
+    d[g] += undiag(d[r], g, k)
+
+
+@linear(unconcatenate)
+@adjoint(unconcatenate)
+def unconcatenate_adjoint(r, g, arrays, axis=0, how="concatenate"):
+    d[g] += rejoin(d[r], g, axis=axis, how=how)
+
+
+@linear(uncumsum)
+@adjoint(uncumsum)
+def uncumsum_adjoint(r, g, a, axis=None):
+    d[g] += np.cumsum(d[r], axis=axis)
+
+
+@linear(rejoin)
+@adjoint(rejoin)
+def rejoin_adjoint(r, parts, g, axis=0, how="concatenate"):
+    d[parts] += unconcatenate(d[r], parts, axis=axis, how=how)
+
+
+@linear(einsum_spread)
+@adjoint(einsum_spread)
+def einsum_spread_adjoint(s, r, subscripts, operand, i):
+    d[r] += np.broadcast_to(einsum2(einsum_reduce_spec(subscripts, i), d[s]), np.shape(r))
+
+
 nondifferentiable(untree, extremum_index)
-nondifferentiable(one_like, ones_like, count, zeros_like, extremum_mask, balanced_eq, inverse_perm)
+nondifferentiable(one_like, ones_like, count, zeros_like, extremum_mask, balanced_eq, inverse_perm,
+                  no_derivative, quantile_weights, axis_sizes, all_axes, leading_axes, swap_norm,
+                  linspace_weights, repeat_index, tile_reps, einsum_spec, einsum_reduce_spec,
+                  tensordot_subscripts, inner_subscripts, kron_subscripts, kron_shape)
