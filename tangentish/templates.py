@@ -28,6 +28,8 @@ from . import runtime, syntax
 from .errors import TransformError
 
 _loaded = False
+#: packages a template file may need; without them the file's rules are just absent
+OPTIONAL_DEPENDENCIES = {"scipy"}
 
 
 def template_dir() -> Path:
@@ -54,7 +56,12 @@ def load_builtin() -> None:
         spec = importlib.util.spec_from_file_location(modname, path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[modname] = module
-        spec.loader.exec_module(module)
+        try:
+            spec.loader.exec_module(module)
+        except ModuleNotFoundError as e:
+            if (e.name or "").split(".")[0] not in OPTIONAL_DEPENDENCIES:
+                raise
+            del sys.modules[modname]   # e.g. templates/special.py without scipy installed
 
 
 @dataclass

@@ -6,7 +6,7 @@ person differentiating by hand would.
 import numpy as np
 
 from tangentish.registry import adjoint, d, nondifferentiable, t, tangent
-from tangentish.runtime import balanced_eq, unbroadcast
+from tangentish.runtime import balanced_eq, cast_like, replace_zero, unbroadcast
 
 # ---- exponentials and logarithms -------------------------------------------
 
@@ -92,118 +92,127 @@ def logaddexp(z, x, y):
     t[z] += t[x] * np.exp(x - z)
     t[z] += t[y] * np.exp(y - z)
 
-# ---- trigonometric and hyperbolic ------------------------------------------
+@adjoint(np.exp2)
+def exp2(y, x):
+    d[x] += d[y] * y * 0.6931471805599453
 
 
-@adjoint(np.sin)
-def sin(y, x):
-    d[x] += d[y] * np.cos(x)
+@tangent(np.exp2)
+def exp2(y, x):
+    t[y] += t[x] * y * 0.6931471805599453
 
 
-@tangent(np.sin)
-def sin(y, x):
-    t[y] += t[x] * np.cos(x)
+@adjoint(np.log2)
+def log2(y, x):
+    d[x] += d[y] / (x * 0.6931471805599453)
 
 
-@adjoint(np.cos)
-def cos(y, x):
-    d[x] += -d[y] * np.sin(x)
+@tangent(np.log2)
+def log2(y, x):
+    t[y] += t[x] / (x * 0.6931471805599453)
 
 
-@tangent(np.cos)
-def cos(y, x):
-    t[y] += -t[x] * np.sin(x)
+@adjoint(np.log10)
+def log10(y, x):
+    d[x] += d[y] / (x * 2.302585092994046)
 
 
-@adjoint(np.tan)
-def tan(y, x):
-    d[x] += d[y] * (1 + y * y)
+@tangent(np.log10)
+def log10(y, x):
+    t[y] += t[x] / (x * 2.302585092994046)
 
 
-@tangent(np.tan)
-def tan(y, x):
-    t[y] += t[x] * (1 + y * y)
+@adjoint(np.logaddexp2)
+def logaddexp2(z, x, y):
+    d[x] += unbroadcast(d[z] * np.exp2(x - z), x)
+    d[y] += unbroadcast(d[z] * np.exp2(y - z), y)
 
 
-@adjoint(np.tanh)
-def tanh(y, x):
-    d[x] += d[y] * (1 - y * y)
+@tangent(np.logaddexp2)
+def logaddexp2(z, x, y):
+    t[z] += t[x] * np.exp2(x - z)
+    t[z] += t[y] * np.exp2(y - z)
 
 
-@tangent(np.tanh)
-def tanh(y, x):
-    t[y] += t[x] * (1 - y * y)
+@adjoint(np.cbrt)
+def cbrt(y, x):
+    d[x] += d[y] / (3 * y * y)
 
 
-@adjoint(np.sinh)
-def sinh(y, x):
-    d[x] += d[y] * np.cosh(x)
+@tangent(np.cbrt)
+def cbrt(y, x):
+    t[y] += t[x] / (3 * y * y)
 
 
-@tangent(np.sinh)
-def sinh(y, x):
-    t[y] += t[x] * np.cosh(x)
+@adjoint(np.float_power)
+def float_power(z, x, y):
+    d[x] += cast_like(unbroadcast(d[z] * y * np.float_power(x, y - 1), x), x)
+    d[y] += cast_like(unbroadcast(d[z] * z * np.log(replace_zero(x, 1.0)), y), y)
 
 
-@adjoint(np.cosh)
-def cosh(y, x):
-    d[x] += d[y] * np.sinh(x)
+@tangent(np.float_power)
+def float_power(z, x, y):
+    t[z] += t[x] * y * np.float_power(x, y - 1)
+    t[z] += t[y] * z * np.log(replace_zero(x, 1.0))
 
-
-@tangent(np.cosh)
-def cosh(y, x):
-    t[y] += t[x] * np.sinh(x)
-
-
-@adjoint(np.arcsin)
-def arcsin(y, x):
-    d[x] += d[y] / np.sqrt(1 - x * x)
-
-
-@tangent(np.arcsin)
-def arcsin(y, x):
-    t[y] += t[x] / np.sqrt(1 - x * x)
-
-
-@adjoint(np.arccos)
-def arccos(y, x):
-    d[x] += -d[y] / np.sqrt(1 - x * x)
-
-
-@tangent(np.arccos)
-def arccos(y, x):
-    t[y] += -t[x] / np.sqrt(1 - x * x)
-
-
-@adjoint(np.arctan)
-def arctan(y, x):
-    d[x] += d[y] / (1 + x * x)
-
-
-@tangent(np.arctan)
-def arctan(y, x):
-    t[y] += t[x] / (1 + x * x)
 
 # ---- piecewise ---------------------------------------------------------------
 
 
-@adjoint(np.absolute)
+@adjoint(np.absolute, np.fabs)
 def absolute(y, x):
     d[x] += d[y] * np.sign(x)
 
 
-@tangent(np.absolute)
+@tangent(np.absolute, np.fabs)
 def absolute(y, x):
-    t[y] += t[x] * np.sign(x)
+    """d|x| = Re(conj(sign x) dx): sign(x) = x / |x| also for complex x."""
+    t[y] += np.real(t[x] * np.conj(np.sign(x)))
 
 
-@adjoint(np.maximum, np.minimum)
+@adjoint(np.copysign)
+def copysign(z, x1, x2):
+    d[x1] += unbroadcast(d[z] * np.sign(x1) * np.sign(z), x1)
+
+
+@tangent(np.copysign)
+def copysign(z, x1, x2):
+    t[z] += t[x1] * np.sign(x1) * np.sign(z)
+
+
+@adjoint(np.mod, np.remainder)
+def mod(z, x1, x2):
+    """x1 mod x2 = x1 - floor(x1 / x2) * x2, with the floor piecewise constant."""
+    d[x1] += unbroadcast(d[z], x1)
+    d[x2] += unbroadcast(-d[z] * np.floor_divide(x1, x2), x2)
+
+
+@tangent(np.mod, np.remainder)
+def mod(z, x1, x2):
+    t[z] += t[x1]
+    t[z] += -t[x2] * np.floor_divide(x1, x2)
+
+
+@adjoint(np.fmod)
+def fmod(z, x1, x2):
+    """fmod(x1, x2) = x1 - trunc(x1 / x2) * x2."""
+    d[x1] += unbroadcast(d[z], x1)
+    d[x2] += unbroadcast(-d[z] * np.trunc(x1 / x2), x2)
+
+
+@tangent(np.fmod)
+def fmod(z, x1, x2):
+    t[z] += t[x1]
+    t[z] += -t[x2] * np.trunc(x1 / x2)
+
+
+@adjoint(np.maximum, np.minimum, np.fmax, np.fmin)
 def maximum(z, x, y):
     d[x] += unbroadcast(d[z] * balanced_eq(x, z, y), x)
     d[y] += unbroadcast(d[z] * balanced_eq(y, z, x), y)
 
 
-@tangent(np.maximum, np.minimum)
+@tangent(np.maximum, np.minimum, np.fmax, np.fmin)
 def maximum(z, x, y):
     t[z] += t[x] * balanced_eq(x, z, y)
     t[z] += t[y] * balanced_eq(y, z, x)
@@ -223,12 +232,17 @@ def where(z, condition, x, y):
 
 @adjoint(np.clip)
 def clip(y, a, a_min=None, a_max=None):
-    d[a] += d[y] * (y == a)
+    """The adjoint goes to whichever of a, a_min, a_max the result is."""
+    d[a] += unbroadcast(d[y] * (y == a), a)
+    d[a_min] += unbroadcast(d[y] * (a < a_min), a_min)
+    d[a_max] += unbroadcast(d[y] * (a > a_max), a_max)
 
 
 @tangent(np.clip)
 def clip(y, a, a_min=None, a_max=None):
     t[y] += t[a] * (y == a)
+    t[y] += t[a_min] * (a < a_min)
+    t[y] += t[a_max] * (a > a_max)
 
 
 nondifferentiable(
@@ -236,4 +250,9 @@ nondifferentiable(
     np.isnan, np.isinf, np.isfinite, np.zeros_like, np.ones_like, np.empty_like,
     np.zeros, np.ones, np.empty, np.full, np.arange, np.eye, np.identity,
     np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort, np.nonzero,
+    np.heaviside, np.signbit, np.isclose, np.allclose, np.array_equal, np.isreal, np.iscomplex,
+    np.full_like, np.zeros_like, np.ones_like, np.tri, np.isneginf, np.indices,
+    np.isposinf, np.searchsorted, np.digitize, np.histogram, np.bincount, np.unique,
+    np.count_nonzero, np.flatnonzero, np.argwhere, np.argpartition, np.lexsort, np.floor_divide,
+    np.any, np.all, np.result_type, np.iscomplexobj, np.isrealobj, np.ceil, np.spacing,
 )

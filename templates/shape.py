@@ -8,7 +8,20 @@ import operator
 import numpy as np
 
 from tangentish.registry import adjoint, d, linear, nondifferentiable, t, tangent
-from tangentish.runtime import inverse_perm, unindex
+from tangentish.runtime import (
+    inverse_perm,
+    linspace_weights,
+    mT,
+    repeat_index,
+    unbroadcast,
+    undiag,
+    undiagonal,
+    unindex,
+    unpad,
+    untake,
+    untake_along_axis,
+    untile,
+)
 
 
 @linear(np.reshape)
@@ -41,22 +54,188 @@ def transpose(y, a, axes=None):
     d[a] += np.transpose(d[y], axes=inverse_perm(axes))
 
 
-@linear(np.copy, np.array, np.asarray)
-@adjoint(np.copy, np.array, np.asarray)
+@linear(np.copy, np.array, np.asarray, np.asanyarray)
+@adjoint(np.copy, np.array, np.asarray, np.asanyarray)
 def copy(y, a):
     d[a] += d[y]
 
 
-@adjoint(np.outer)
-def outer(y, a, b):
-    d[a] += np.reshape(d[y] @ np.ravel(b), np.shape(a))
-    d[b] += np.reshape(np.ravel(a) @ d[y], np.shape(b))
+@linear(np.ascontiguousarray)
+@adjoint(np.ascontiguousarray)
+def ascontiguousarray(y, a):
+    d[a] += np.reshape(d[y], np.shape(a))
 
 
-@tangent(np.outer)
-def outer(y, a, b):
-    t[y] += np.outer(t[a], b)
-    t[y] += np.outer(a, t[b])
+@linear(np.atleast_1d, np.atleast_2d, np.atleast_3d)
+@adjoint(np.atleast_1d, np.atleast_2d, np.atleast_3d)
+def atleast_1d(y, a):
+    """One array only: with several, these return a list (split the call)."""
+    d[a] += np.reshape(d[y], np.shape(a))
+
+
+@linear(np.moveaxis)
+@adjoint(np.moveaxis)
+def moveaxis(y, a, source, destination):
+    d[a] += np.moveaxis(d[y], destination, source)
+
+
+@linear(np.swapaxes)
+@adjoint(np.swapaxes)
+def swapaxes(y, a, axis1, axis2):
+    d[a] += np.swapaxes(d[y], axis1, axis2)
+
+
+@linear(np.matrix_transpose, np.linalg.matrix_transpose)
+@adjoint(np.matrix_transpose, np.linalg.matrix_transpose)
+def matrix_transpose(y, x):
+    d[x] += mT(d[y])
+
+
+@linear(np.flip)
+@adjoint(np.flip)
+def flip(y, m, axis=None):
+    d[m] += np.flip(d[y], axis=axis)
+
+
+@linear(np.fliplr)
+@adjoint(np.fliplr)
+def fliplr(y, m):
+    d[m] += np.fliplr(d[y])
+
+
+@linear(np.flipud)
+@adjoint(np.flipud)
+def flipud(y, m):
+    d[m] += np.flipud(d[y])
+
+
+@linear(np.rot90)
+@adjoint(np.rot90)
+def rot90(y, m, k=1, axes=(0, 1)):
+    d[m] += np.rot90(d[y], -k, axes=axes)
+
+
+@linear(np.roll)
+@adjoint(np.roll)
+def roll(y, a, shift, axis=None):
+    """One shift per call (a tuple ``shift`` raises: roll one axis at a time)."""
+    d[a] += np.roll(d[y], -shift, axis=axis)
+
+
+@linear(np.tile)
+@adjoint(np.tile)
+def tile(y, A, reps):
+    d[A] += untile(d[y], A)
+
+
+@linear(np.repeat)
+@adjoint(np.repeat)
+def repeat(y, a, repeats, axis=None):
+    """repeat is a take with repeated indices; its adjoint adds the copies up."""
+    d[a] += untake(d[y], a, repeat_index(a, repeats, axis=axis), axis=axis)
+
+
+@linear(np.pad)
+@adjoint(np.pad)
+def pad(y, array, pad_width, mode="constant"):
+    """Zero padding only (no ``constant_values=``); other modes raise when differentiated."""
+    d[array] += unpad(d[y], array, pad_width, mode=mode)
+
+
+@linear(np.diag)
+@adjoint(np.diag)
+def diag(y, v, k=0):
+    d[v] += undiag(d[y], v, k)
+
+
+@linear(np.diagonal)
+@adjoint(np.diagonal)
+def diagonal(y, a, offset=0, axis1=0, axis2=1):
+    d[a] += undiagonal(d[y], a, offset=offset, axis1=axis1, axis2=axis2)
+
+
+@linear(np.linalg.diagonal)
+@adjoint(np.linalg.diagonal)
+def linalg_diagonal(y, x, offset=0):
+    d[x] += undiagonal(d[y], x, offset=offset, axis1=-2, axis2=-1)
+
+
+@linear(np.diagflat)
+@adjoint(np.diagflat)
+def diagflat(y, v, k=0):
+    d[v] += np.reshape(np.diagonal(d[y], k), np.shape(v))
+
+
+@linear(np.triu)
+@adjoint(np.triu)
+def triu(y, m, k=0):
+    d[m] += np.triu(d[y], k)
+
+
+@linear(np.tril)
+@adjoint(np.tril)
+def tril(y, m, k=0):
+    d[m] += np.tril(d[y], k)
+
+
+@linear(np.trace)
+@adjoint(np.trace)
+def trace(y, a, offset=0, axis1=0, axis2=1, dtype=None):
+    d[a] += undiagonal(np.expand_dims(d[y], -1), a, offset=offset, axis1=axis1, axis2=axis2)
+
+
+@linear(np.linalg.trace)
+@adjoint(np.linalg.trace)
+def linalg_trace(y, x, offset=0, dtype=None):
+    d[x] += undiagonal(np.expand_dims(d[y], -1), x, offset=offset, axis1=-2, axis2=-1)
+
+
+@linear(np.take)
+@adjoint(np.take)
+def take(y, a, indices, axis=None):
+    d[a] += untake(d[y], a, indices, axis=axis)
+
+
+@linear(np.take_along_axis)
+@adjoint(np.take_along_axis)
+def take_along_axis(y, arr, indices, axis=-1):
+    d[arr] += untake_along_axis(d[y], arr, indices, axis)
+
+
+@adjoint(np.sort)
+def sort(y, a, axis=-1, kind=None):
+    """Sorting permutes: the adjoint goes back through the same permutation (argsort)."""
+    d[a] += untake_along_axis(d[y], a, np.argsort(a, axis), axis)
+
+
+@tangent(np.sort)
+def sort(y, a, axis=-1, kind=None):
+    t[y] += np.take_along_axis(t[a], np.argsort(a, axis), axis)
+
+
+@adjoint(np.partition)
+def partition(y, a, kth, axis=-1):
+    d[a] += untake_along_axis(d[y], a, np.argpartition(a, kth, axis), axis)
+
+
+@tangent(np.partition)
+def partition(y, a, kth, axis=-1):
+    t[y] += np.take_along_axis(t[a], np.argpartition(a, kth, axis), axis)
+
+
+@adjoint(np.linspace)
+def linspace(y, start, stop, num=50, endpoint=True):
+    """y_i = start + w_i (stop - start) with w_i = i / (num - 1), or i / num without the endpoint."""
+    w = linspace_weights(start, stop, num, endpoint)
+    d[start] += unbroadcast(np.sum(d[y] * (1 - w), axis=0), start)
+    d[stop] += unbroadcast(np.sum(d[y] * w, axis=0), stop)
+
+
+@tangent(np.linspace)
+def linspace(y, start, stop, num=50, endpoint=True):
+    w = linspace_weights(start, stop, num, endpoint)
+    t[y] += (1 - w) * t[start]
+    t[y] += w * t[stop]
 
 
 @linear(operator.getitem)

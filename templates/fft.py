@@ -1,0 +1,110 @@
+"""Discrete Fourier transforms (``numpy.fft``), with complex adjoints.
+
+Every DFT is linear, so its forward rule is the same transform of the
+tangent.  Its adjoint is the conjugate transpose F^H (see complex.py for the
+convention).  The DFT matrix is symmetric, so F^H g = conj(F conj(g)): the
+adjoint of each transform is the *same* transform wrapped in conjugates,
+with the same ``norm``.  A real input takes the real part (``real_like``).
+The length arguments ``n``/``s`` are not accepted (padding has its own
+adjoint); call the transform on a padded or sliced array instead.
+"""
+import numpy as np
+
+from tangentish.registry import adjoint, d, linear
+from tangentish.runtime import all_axes, axis_sizes, irfft_transpose, leading_axes, real_like, swap_norm
+
+
+@linear(np.fft.fft, np.fft.ifft)
+@adjoint(np.fft.fft)
+def fft(y, a, axis=-1, norm=None):
+    d[a] += real_like(np.conj(np.fft.fft(np.conj(d[y]), axis=axis, norm=norm)), a)
+
+
+@adjoint(np.fft.ifft)
+def ifft(y, a, axis=-1, norm=None):
+    d[a] += real_like(np.conj(np.fft.ifft(np.conj(d[y]), axis=axis, norm=norm)), a)
+
+
+@linear(np.fft.fft2, np.fft.ifft2)
+@adjoint(np.fft.fft2)
+def fft2(y, a, axes=(-2, -1), norm=None):
+    d[a] += real_like(np.conj(np.fft.fft2(np.conj(d[y]), axes=axes, norm=norm)), a)
+
+
+@adjoint(np.fft.ifft2)
+def ifft2(y, a, axes=(-2, -1), norm=None):
+    d[a] += real_like(np.conj(np.fft.ifft2(np.conj(d[y]), axes=axes, norm=norm)), a)
+
+
+@linear(np.fft.fftn, np.fft.ifftn)
+@adjoint(np.fft.fftn)
+def fftn(y, a, axes=None, norm=None):
+    d[a] += real_like(np.conj(np.fft.fftn(np.conj(d[y]), axes=axes, norm=norm)), a)
+
+
+@adjoint(np.fft.ifftn)
+def ifftn(y, a, axes=None, norm=None):
+    d[a] += real_like(np.conj(np.fft.ifftn(np.conj(d[y]), axes=axes, norm=norm)), a)
+
+
+@linear(np.fft.rfft)
+@adjoint(np.fft.rfft)
+def rfft(y, a, axis=-1, norm=None):
+    """rfft keeps the first n//2 + 1 rows of F: the adjoint zero-pads them back (``n=``)."""
+    d[a] += np.real(np.fft.fft(np.conj(d[y]), n=np.shape(a)[axis], axis=axis, norm=norm))
+
+
+@linear(np.fft.rfft2, np.fft.rfftn)
+@adjoint(np.fft.rfft2)
+def rfft2(y, a, axes=(-2, -1), norm=None):
+    d[a] += np.real(np.fft.fftn(np.conj(d[y]), s=axis_sizes(a, axes), axes=all_axes(a, axes), norm=norm))
+
+
+@adjoint(np.fft.rfftn)
+def rfftn(y, a, axes=None, norm=None):
+    d[a] += np.real(np.fft.fftn(np.conj(d[y]), s=axis_sizes(a, axes), axes=all_axes(a, axes), norm=norm))
+
+
+@linear(np.fft.irfft)
+@adjoint(np.fft.irfft)
+def irfft(y, a, n=None, axis=-1, norm=None):
+    d[a] += irfft_transpose(d[y], a, axis=axis, norm=norm)
+
+
+@linear(np.fft.irfft2, np.fft.irfftn)
+@adjoint(np.fft.irfft2)
+def irfft2(y, a, axes=(-2, -1), norm=None):
+    """irfftn = irfft along the last axis after ifft along the others: transpose both, in reverse."""
+    d[a] += np.conj(np.fft.ifftn(np.conj(irfft_transpose(d[y], a, axis=all_axes(a, axes)[-1], norm=norm)),
+                                 axes=leading_axes(a, axes), norm=norm))
+
+
+@adjoint(np.fft.irfftn)
+def irfftn(y, a, axes=None, norm=None):
+    d[a] += np.conj(np.fft.ifftn(np.conj(irfft_transpose(d[y], a, axis=all_axes(a, axes)[-1], norm=norm)),
+                                 axes=leading_axes(a, axes), norm=norm))
+
+
+@linear(np.fft.hfft)
+@adjoint(np.fft.hfft)
+def hfft(y, a, n=None, axis=-1, norm=None):
+    """hfft(a) = irfft(conj(a)) with the opposite normalization (norm passed positionally: never dropped)."""
+    d[a] += np.conj(irfft_transpose(d[y], a, axis, swap_norm(norm)))
+
+
+@linear(np.fft.ihfft)
+@adjoint(np.fft.ihfft)
+def ihfft(y, a, axis=-1, norm=None):
+    """ihfft(a) = conj(rfft(a)) with the opposite normalization."""
+    d[a] += np.real(np.fft.fft(d[y], np.shape(a)[axis], axis, swap_norm(norm)))
+
+
+@linear(np.fft.fftshift, np.fft.ifftshift)
+@adjoint(np.fft.fftshift)
+def fftshift(y, x, axes=None):
+    d[x] += np.fft.ifftshift(d[y], axes=axes)
+
+
+@adjoint(np.fft.ifftshift)
+def ifftshift(y, x, axes=None):
+    d[x] += np.fft.fftshift(d[y], axes=axes)
