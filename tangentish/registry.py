@@ -29,6 +29,8 @@ LINEAR: Set[Callable] = set()
 NONDIFF: Set[Callable] = set()
 #: user functions the transformer must not look inside (``@tangentish.primitive``).
 PRIMITIVES: Set[Callable] = set()
+#: callables known to have no rule on purpose -> why (said in the error a user sees).
+UNSUPPORTED: Dict[Callable, str] = {}
 
 
 class _Marker:
@@ -110,6 +112,35 @@ def linear(*primitives: Callable):
 def nondifferentiable(*callables: Callable) -> None:
     """Declare callables whose results have zero derivative everywhere it exists."""
     NONDIFF.update(callables)
+
+
+def unsupported(reason: str, *callables: Callable) -> None:
+    """Declare callables tangentish refuses to differentiate, and why (shown in the error)."""
+    for fn in callables:
+        UNSUPPORTED[fn] = reason
+
+
+#: where display_name looks for a callable, most specific first
+_NAMESPACES = ("numpy.linalg", "numpy.fft", "numpy", "scipy.special", "scipy.linalg", "scipy.stats",
+               "operator", "tangentish.runtime")
+_SHORT = {"numpy": "np", "numpy.linalg": "np.linalg", "numpy.fft": "np.fft"}
+
+
+def display_name(obj) -> str:
+    """How a user would spell ``obj``: ``np.linalg.qr``, ``scipy.special.erf``, ``scipy.stats.norm.logpdf``."""
+    import sys
+    owner = getattr(obj, "__self__", None)
+    name = getattr(obj, "__name__", None)
+    if owner is not None and hasattr(owner, "name") and type(owner).__module__.startswith("scipy.stats"):
+        return f"scipy.stats.{owner.name}.{name}"
+    if name is None:
+        return repr(obj)
+    for space in _NAMESPACES:
+        module = sys.modules.get(space)
+        if module is not None and getattr(module, name, None) is obj:
+            return f"{_SHORT.get(space, space)}.{name}"
+    module = getattr(obj, "__module__", None)
+    return f"{module}.{name}" if module and module != "builtins" else name
 
 
 def primitive(fn: Callable) -> Callable:

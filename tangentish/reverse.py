@@ -189,7 +189,7 @@ class ReverseTransform:
         rule_fn = registry.REVERSE.get(op.key)
         if rule_fn is None:
             raise self.error(stmt, f"`{op.label}` has no reverse-mode rule",
-                             f"register one with @tangentish.adjoint({_callable_name(op.key)}).")
+                             f"register one with @tangentish.adjoint({registry.display_name(op.key)}).")
         rule = templates.rule(rule_fn)
         filler = templates.Filler(rule, target, op.args, op.kwargs, self.read, self.namer,
                                   self.bind_global, op.label)
@@ -279,11 +279,18 @@ class ReverseTransform:
 
     def op_unknown(self, stmt, target, op: Op, out):
         what = f"`{op.label}`" if op.label else "this expression"
-        if op.key is not None and _is_numpy_like(op.key):
-            message = (f"no gradient template for {what} ({_callable_name(op.key)}): tangentish does not "
-                       "know how to differentiate it")
-            hint = (f"register a rule with @tangentish.adjoint({_callable_name(op.key)}) (see "
-                    "docs/primitives.md), or compute it from supported functions.")
+        key = op.key
+        if key is not None and _hashable(key) and key in registry.UNSUPPORTED:
+            message = f"cannot differentiate {what} ({registry.display_name(key)}): {registry.UNSUPPORTED[key]}"
+            hint = ("compute it from supported functions (docs/primitives.md lists them), or register "
+                    f"your own rule with @tangentish.adjoint({registry.display_name(key)}).")
+        elif key is not None and _is_numpy_like(key):
+            name = registry.display_name(key)
+            message = (f"no gradient template for {what} ({name}): the rule is missing from tangentish; "
+                       "the function is not known to be non-differentiable (one that is, like np.round, "
+                       "simply gives a zero gradient)")
+            hint = (f"register one with @tangentish.adjoint({name}) (and @tangentish.tangent({name}) for "
+                    "forward mode); docs/primitives.md lists the supported functions and shows the form.")
         else:
             message = f"cannot differentiate through {what}: it is not a Python function with source"
             hint = "mark it @tangentish.primitive and register a rule with @tangentish.adjoint."
@@ -300,12 +307,12 @@ def _is_numpy_like(obj) -> bool:
     return isinstance(obj, np.ufunc) or module.split(".")[0] in ("numpy", "scipy")
 
 
-def _callable_name(obj) -> str:
-    name = getattr(obj, "__name__", repr(obj))
-    module = getattr(obj, "__module__", None)
-    if isinstance(obj, np.ufunc) or (module or "").startswith("numpy"):
-        return f"np.{name}"
-    return f"{module}.{name}" if module and module != "builtins" else name
+def _hashable(obj) -> bool:
+    try:
+        hash(obj)
+    except TypeError:
+        return False
+    return True
 
 
 def transform(unit: Unit, wrt: Sequence[str], mode: str, callee: Callable,
