@@ -40,6 +40,13 @@ def _as_tuple(wrt: Wrt):
     return (wrt,), False
 
 
+def is_complex_value(x) -> bool:
+    t = type(x)
+    if t is float or t is int:
+        return False
+    return t is complex or getattr(getattr(x, "dtype", None), "kind", "") == "c"
+
+
 def match_input(g, x):
     """Give gradient ``g`` the kind of ``x``: float for a Python float, ``x``'s float dtype."""
     if isinstance(g, (dict, list, tuple)):
@@ -47,11 +54,13 @@ def match_input(g, x):
     if type(x) is float and type(g) in (float, np.float64):
         return float(g)
     if isinstance(x, (float, int)) and not isinstance(x, (bool, np.generic)):
-        if np.ndim(g) == 0:
-            return float(np.real(g)) if not np.iscomplexobj(g) else complex(g)
-        return g
+        if np.ndim(g) == 0:   # a real input of a complex computation gets the real part
+            return float(np.real(g))
+        return np.real(g)
     dtype = getattr(x, "dtype", None)
     if dtype is not None and np.issubdtype(dtype, np.floating):
+        if np.iscomplexobj(g):
+            g = np.real(g)
         if getattr(g, "dtype", None) != dtype:
             g = np.asarray(g).astype(dtype, copy=False)
         if np.ndim(x) == 0 and isinstance(x, np.generic):
@@ -124,6 +133,9 @@ class Transformed:
 
     def _run(self, args, kwargs):
         d = self.derivative
+        complex_args = [i for i, a in enumerate(args) if is_complex_value(a)]
+        if complex_args:   # complex values follow the dL/da + i dL/db convention: another transform
+            d = pipeline.reverse_derivative(self.fn, self.wrt, self._mode, tuple(complex_args))
         d.refresh()
         try:
             return d.function(*args, **kwargs)

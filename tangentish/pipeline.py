@@ -142,41 +142,47 @@ def wrt_names(unit, wrt: Sequence) -> List[str]:
     return names
 
 
-def reverse_derivative(fn: Callable, wrt: Tuple, mode: str) -> Derivative:
-    """The cached reverse-mode derivative of ``fn``."""
-    return cached(fn, ("reverse", wrt, mode), lambda: _build_reverse(fn, wrt, mode))
+def reverse_derivative(fn: Callable, wrt: Tuple, mode: str, complex_args: Tuple = ()) -> Derivative:
+    """The cached reverse-mode derivative of ``fn``.
+
+    ``complex_args`` are the positions of arguments that hold complex values
+    (the rules applied to them are then wrapped for the complex convention).
+    """
+    return cached(fn, ("reverse", wrt, mode, complex_args),
+                  lambda: _build_reverse(fn, wrt, mode, complex_args))
 
 
 #: user functions being transformed right now (a call back into one is recursion)
 _building: List[Callable] = []
 
 
-def _build_reverse(fn: Callable, wrt: Tuple, mode: str) -> Derivative:
+def _build_reverse(fn: Callable, wrt: Tuple, mode: str, complex_args: Tuple = ()) -> Derivative:
     _building.append(fn)
     try:
-        return _build_reverse_unit(fn, wrt, mode)
+        return _build_reverse_unit(fn, wrt, mode, complex_args)
     finally:
         _building.remove(fn)
 
 
-def _build_reverse_unit(fn: Callable, wrt: Tuple, mode: str) -> Derivative:
+def _build_reverse_unit(fn: Callable, wrt: Tuple, mode: str, complex_args: Tuple = ()) -> Derivative:
     unit = prepare(fn)
     names = wrt_names(unit, wrt)
+    complex_params = [unit.params[i] for i in complex_args if i < len(unit.params)]
     callees: List[Derivative] = []
 
-    def callee(user_fn, positions, binder):
+    def callee(user_fn, positions, binder, complex_positions=()):
         if user_fn in _building:
             from .errors import TransformError
             raise TransformError(f"cannot differentiate the recursive call to "
                                  f"`{getattr(user_fn, '__name__', user_fn)}`",
                                  hint="write the recursion as a loop.")
-        d = reverse_derivative(user_fn, tuple(positions), "vjp")
+        d = reverse_derivative(user_fn, tuple(positions), "vjp", tuple(complex_positions))
         if d not in callees:
             callees.append(d)
         return binder(d.name, d.function), d.seed
 
     binder = reverse.GlobalBinder(unit)
-    node, seed = reverse.transform(unit, names, mode, callee, binder)
+    node, seed = reverse.transform(unit, names, mode, callee, binder, complex_params)
     user_names = unit.local_names() - {seed}
     node = optimize.optimize(node, protected=user_names)
     emitted = emit_pass.emit(node, unit.parsed.namespace, binder.bound, unit.parsed.namespace)

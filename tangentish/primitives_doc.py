@@ -26,9 +26,12 @@ Conventions:
 * **Broadcasting** is undone in every adjoint: an argument's gradient has the argument's shape.
 * **Complex values** (FFT, `np.real`, `np.vdot`, ...): for a real loss L of z = a + ib the
   gradient is dL/da + i dL/db; a complex linear map F has adjoint F^H, and a real input of a
-  complex computation gets the real part. The arithmetic rules (`*`, `/`, `@`, `np.sign`) are
-  written for real values, so complex values are supported through the functions that say so
-  (FFT, complex parts, `np.abs`, `np.vdot`, `np.vecdot`), for first derivatives only.
+  complex computation gets the real part. Most rules are written for real values; where a value
+  may be complex (an FFT, a complex literal or `dtype`, a complex argument or global), reverse
+  mode applies a holomorphic rule as conj(rule(conj(dz))), so `*`, `/`, `@`, `exp`, ... follow
+  the convention there, and real code is left as it is (see tangentish/complexity.py). Rules for
+  real values only (`maximum`, `clip`, `sort`, `cholesky`, `svd`, ...) refuse complex values.
+  Second derivatives through `np.abs` of complex values are supported; third are refused.
 * **Symmetric-matrix functions** (`cholesky`, `eigh`, `eigvalsh`, `multivariate_normal`'s `cov`)
   return the symmetric gradient (G + G^T) / 2.
 * **Keywords**: a rule names the keywords it understands. Any other keyword (`out=`,

@@ -19,7 +19,7 @@ from typing import Callable, Dict, List, Optional
 import gast
 import numpy as np
 
-from . import control, registry, runtime, syntax, templates
+from . import complexity, control, registry, runtime, syntax, templates
 from .activity import active_names
 from .errors import TransformError
 from .normalize import Unit
@@ -51,13 +51,15 @@ class GlobalBinder:
 class ReverseTransform:
     """Builds the backward sweep of one normalized function."""
 
-    def __init__(self, unit: Unit, wrt: Sequence[str], callee: Callable, binder: GlobalBinder):
+    def __init__(self, unit: Unit, wrt: Sequence[str], callee: Callable, binder: GlobalBinder,
+                 complex_params: Sequence[str] = ()):
         self.unit = unit
         self.wrt = list(wrt)
         self.callee = callee
         self.bind_global = binder
         self.resolver = Resolver(unit.parsed.namespace, unit.local_names())
         self.active = active_names(unit.body, self.wrt, self.resolver)
+        self.complex = complexity.complex_names(unit.body, complex_params, self.resolver)
         self.nonzero: set = set()
         self.namer = unit.namer
         self.forward_replace: Dict[int, List[gast.AST]] = {}   # loop -> loop with its tape
@@ -191,7 +193,21 @@ class ReverseTransform:
             raise self.error(stmt, f"`{op.label}` has no reverse-mode rule",
                              f"register one with @tangentish.adjoint({registry.display_name(op.key)}).")
         rule = templates.rule(rule_fn)
-        filler = templates.Filler(rule, target, op.args, op.kwargs, self.read, self.namer,
+        read, conj = self.read, None
+        operands = {n.id for a in list(op.args) + list(op.kwargs.values())
+                    for n in gast.walk(a) if isinstance(n, gast.Name)}
+        if self.complex & (operands | {target.id}) and complexity.needs_wrap(op.key):
+            if op.key in complexity.COMPLEX_REFUSE:
+                raise self.error(stmt, f"`{op.label}` is differentiated here at a value that may be "
+                                       "complex, and its rule is for real values only",
+                                 "take np.real/np.abs first, or register a complex rule with "
+                                 "@tangentish.adjoint.")
+            conj = self.bind_global("np", np) + ".conj"
+
+            def read(marker, node):   # holomorphic rule at complex values: conj(rule(conj(dz)))
+                found = self.read(marker, node)
+                return syntax.call(conj, [found]) if found is not None else None
+        filler = templates.Filler(rule, target, op.args, op.kwargs, read, self.namer,
                                   self.bind_global, op.label)
         try:
             items = filler.fill()
@@ -204,7 +220,7 @@ class ReverseTransform:
             checked = self.bind_global("checked_like", runtime.checked_like)
         for item in items:
             if isinstance(item, templates.Contribution):
-                value = item.value
+                value = item.value if conj is None else syntax.call(conj, [item.value])
                 if user and isinstance(item.target, gast.Name):
                     value = syntax.call(syntax.name(checked), [value, syntax.load(item.target),
                                                                syntax.const(rule_fn.__name__)])
@@ -229,8 +245,10 @@ class ReverseTransform:
             return
         given.sort(key=lambda p: p[0])
         positions = [i for i, _ in given]
+        complex_positions = tuple(i for i, a in enumerate(op.args)
+                                  if isinstance(a, gast.Name) and a.id in self.complex)
         try:
-            name, seed = self.callee(op.key, positions, self.bind_global)
+            name, seed = self.callee(op.key, positions, self.bind_global, complex_positions)
         except TransformError as e:
             if e.filename is None:   # say where the user called it
                 raise self.error(stmt, e.message, e.hint) from None
@@ -316,7 +334,8 @@ def _hashable(obj) -> bool:
 
 
 def transform(unit: Unit, wrt: Sequence[str], mode: str, callee: Callable,
-              binder: Optional[GlobalBinder] = None) -> gast.FunctionDef:
+              binder: Optional[GlobalBinder] = None,
+              complex_params: Sequence[str] = ()) -> gast.FunctionDef:
     """The derivative of ``unit`` as a function definition.
 
     ``mode`` is ``"grad"`` (scalar output, seed 1), ``"value_and_grad"`` (also
@@ -324,7 +343,7 @@ def transform(unit: Unit, wrt: Sequence[str], mode: str, callee: Callable,
     ``"vjp"`` (the seed is an extra last parameter).
     """
     binder = binder or GlobalBinder(unit)
-    rt = ReverseTransform(unit, wrt, callee, binder)
+    rt = ReverseTransform(unit, wrt, callee, binder, complex_params)
     result = unit.result
     if result is None:
         raise unit.parsed.error("the function returns nothing, so it has no gradient", unit.parsed.node,

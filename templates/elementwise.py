@@ -6,7 +6,7 @@ person differentiating by hand would.
 import numpy as np
 
 from tangentish.registry import adjoint, d, nondifferentiable, t, tangent
-from tangentish.runtime import balanced_eq, cast_like, replace_zero, unbroadcast
+from tangentish.runtime import balanced_eq, cast_like, phase, replace_zero, unbroadcast
 
 # ---- exponentials and logarithms -------------------------------------------
 
@@ -161,13 +161,13 @@ def float_power(z, x, y):
 
 @adjoint(np.absolute, np.fabs)
 def absolute(y, x):
-    d[x] += d[y] * np.sign(x)
+    d[x] += d[y] * phase(x)
 
 
 @tangent(np.absolute, np.fabs)
 def absolute(y, x):
     """d|x| = Re(conj(sign x) dx): sign(x) = x / |x| also for complex x."""
-    t[y] += np.real(t[x] * np.conj(np.sign(x)))
+    t[y] += np.real(t[x] * np.conj(phase(x)))
 
 
 @adjoint(np.copysign)

@@ -37,8 +37,11 @@ from tangentish.runtime import (
     no_derivative,
     one_like,
     ones_like,
+    phase,
+    phase_project,
     quantile_weights,
     real_like,
+    real_only,
     rejoin,
     repeat_index,
     replace_zero,
@@ -264,7 +267,31 @@ def einsum_spread_adjoint(s, r, subscripts, operand, i):
     d[r] += np.broadcast_to(einsum2(einsum_reduce_spec(subscripts, i), d[s]), np.shape(r))
 
 
-nondifferentiable(untree, extremum_index)
+@adjoint(phase)
+def phase_adjoint(u, x):
+    d[x] += phase_project(d[u], u, x)
+
+
+@tangent(phase)
+def phase_tangent(u, x):
+    t[u] += phase_project(t[x], u, x)
+
+
+@adjoint(phase_project)
+def phase_project_adjoint(r, g, u, x):
+    d[g] += phase_project(d[r], u, x)
+    d[u] += real_only(d[r], x)
+    d[x] += real_only(d[r], x)
+
+
+@tangent(phase_project)
+def phase_project_tangent(r, g, u, x):
+    t[r] += phase_project(t[g], u, x)
+    t[r] += real_only(t[u], x)
+    t[r] += real_only(t[x], x)
+
+
+nondifferentiable(untree, extremum_index, real_only)
 nondifferentiable(one_like, ones_like, count, zeros_like, extremum_mask, balanced_eq, inverse_perm,
                   no_derivative, quantile_weights, axis_sizes, all_axes, leading_axes, swap_norm,
                   linspace_weights, repeat_index, tile_reps, einsum_spec, einsum_reduce_spec,

@@ -385,6 +385,10 @@ ROWS = [
     Row("uncumsum", "{0}, {1}", shapes=(((2, 3), (2, 3)),), wrt=(0,), kw=("axis=1",)),
     Row("checked_like", "{0}, {1}, 'rule'", shapes=(((3,), (3,)),), wrt=(0,)),
     Row("tuple_of", "[{0}, {1}]", shapes=(((3,), (2,)),), pick=1),
+    Row("phase", shapes=(((3,),), ((2, 3),)), domains=("nonzero",)),
+    Row("phase", shapes=(((3,),), ((2, 3),)), domains=("complex",), complex_out=True),
+    Row("phase_project", "{0}, phase({1}), {1}", shapes=(((3,), (3,)),), domains=("complex", "complex"),
+        wrt=(0,), complex_out=True),
     Row("irfft_transpose", "{0}, {1}", shapes=(((4,), (3,)), ((5,), (3,)), ((4,), (4,))),
         domains=("real", "complex"), wrt=(0,), complex_out=True),
 ]
