@@ -14,7 +14,7 @@ iteration.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Set
+from typing import Callable, Set
 
 import gast
 
@@ -24,33 +24,46 @@ from .resolve import INERT_ATTRIBUTES, Resolver
 
 def active_names(body, wrt: Iterable[str], resolver: Resolver) -> Set[str]:
     """Names in ``body`` whose values depend differentiably on ``wrt``."""
-    active = set(wrt)
+    def iterates(expr, active):
+        # normalized loops run over range() or a literal: their targets carry no derivative
+        return not _counts(expr) and bool(syntax.loaded_names(expr) & active)
+
+    return propagate(body, wrt, lambda expr, active: _value_active(expr, active, resolver), iterates)
+
+
+def propagate(body, start: Iterable[str], flows: Callable, iterates: Callable) -> Set[str]:
+    """The names a property reaches from ``start``, through assignments, to a fixpoint.
+
+    ``flows(expr, found)`` says whether assigning ``expr`` gives its target the
+    property; ``iterates(iter, found)`` the same for a for-loop's target.
+    Shared by activity and complexity analysis.
+    """
+    found = set(start)
     while True:
-        before = len(active)
-        _block(body, active, resolver)
-        if len(active) == before:
-            return active
+        before = len(found)
+        _block(body, found, flows, iterates)
+        if len(found) == before:
+            return found
 
 
-def _block(stmts, active: Set[str], resolver: Resolver) -> None:
+def _block(stmts, found: Set[str], flows: Callable, iterates: Callable) -> None:
     for stmt in stmts:
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
             if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
-                if syntax.loaded_names(stmt.value) & active:   # z[i] = v: z now holds v
-                    active.add(target.value.id)
-            elif _value_active(stmt.value, active, resolver):
-                active.update(syntax.stored_names(stmt.targets))
+                if syntax.loaded_names(stmt.value) & found:   # z[i] = v: z now holds v
+                    found.add(target.value.id)
+            elif flows(stmt.value, found):
+                found.update(syntax.stored_names(stmt.targets))
         elif isinstance(stmt, gast.If):
-            _block(stmt.body, active, resolver)
-            _block(stmt.orelse, active, resolver)
+            _block(stmt.body, found, flows, iterates)
+            _block(stmt.orelse, found, flows, iterates)
         elif isinstance(stmt, (gast.For, gast.While)):
-            # normalized loops run over range() or a literal: their targets carry no derivative
-            if isinstance(stmt, gast.For) and not _counts(stmt.iter) and syntax.loaded_names(stmt.iter) & active:
-                active.update(syntax.stored_names(stmt.target))
+            if isinstance(stmt, gast.For) and iterates(stmt.iter, found):
+                found.update(syntax.stored_names(stmt.target))
             for _ in range(2):  # a second round lets values flow around the loop
-                _block(stmt.body, active, resolver)
-                _block(stmt.orelse, active, resolver)
+                _block(stmt.body, found, flows, iterates)
+                _block(stmt.orelse, found, flows, iterates)
 
 
 def _value_loads(expr) -> Set[str]:

@@ -21,8 +21,9 @@ from typing import Iterable, Set
 import gast
 import numpy as np
 
-from . import registry, runtime, syntax
-from .resolve import Resolver
+from . import registry, runtime
+from .activity import propagate
+from .resolve import Resolver, hashable
 
 _fft = np.fft
 #: primitives whose result is complex even for real arguments
@@ -54,25 +55,9 @@ def is_complex_value(obj) -> bool:
 
 def complex_names(body, params: Iterable[str], resolver: Resolver) -> Set[str]:
     """Names in ``body`` that may hold complex values, given complex parameters ``params``."""
-    found = set(params)
-    while True:
-        before = len(found)
-        _block(body, found, resolver)
-        if len(found) == before:
-            return found
-
-
-def _block(stmts, found: Set[str], resolver: Resolver) -> None:
-    for stmt in stmts:
-        if isinstance(stmt, gast.Assign):
-            if _may_be_complex(stmt.value, found, resolver):
-                found.update(syntax.stored_names(stmt.targets))
-        elif isinstance(stmt, (gast.If, gast.For, gast.While)):
-            if isinstance(stmt, gast.For) and _may_be_complex(stmt.iter, found, resolver):
-                found.update(syntax.stored_names(stmt.target))
-            for _ in range(2):
-                _block(stmt.body, found, resolver)
-                _block(stmt.orelse, found, resolver)
+    def flows(expr, found):
+        return _may_be_complex(expr, found, resolver)
+    return propagate(body, params, flows, flows)
 
 
 def _may_be_complex(expr, found: Set[str], resolver: Resolver) -> bool:
@@ -80,7 +65,7 @@ def _may_be_complex(expr, found: Set[str], resolver: Resolver) -> bool:
     if op.kind in ("nondiff",):
         return False
     key = op.key
-    if op.kind == "rule" and _hashable(key):
+    if op.kind == "rule" and hashable(key):
         if key in COMPLEX_OUT:
             return True
         if key in REAL_OUT:
@@ -107,14 +92,6 @@ def _complex_dtype(value) -> bool:
         return False
 
 
-def _hashable(obj) -> bool:
-    try:
-        hash(obj)
-    except TypeError:
-        return False
-    return True
-
-
 #: template files whose rules are written for complex values (see their docstrings)
 COMPLEX_TEMPLATE_FILES = ("fft", "complex")
 COMPLEX_SAFE.update({runtime.real_like, runtime.irfft_transpose, runtime.phase, runtime.phase_project})
@@ -122,7 +99,7 @@ COMPLEX_SAFE.update({runtime.real_like, runtime.irfft_transpose, runtime.phase, 
 
 def needs_wrap(key) -> bool:
     """Must a rule for ``key`` be wrapped as conj(rule(conj(dz))) at complex values?"""
-    if not _hashable(key):
+    if not hashable(key):
         return True
     rule = registry.REVERSE.get(key)
     module = getattr(rule, "__module__", "") or ""

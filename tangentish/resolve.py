@@ -125,7 +125,7 @@ class Resolver:
         label = syntax.to_source(func)
         if obj is None:
             return Op("unknown", label=label)
-        obj = BUILTIN_FUNCTIONS.get(obj, obj) if _hashable(obj) else obj
+        obj = BUILTIN_FUNCTIONS.get(obj, obj) if hashable(obj) else obj
         if obj in (builtins.max, builtins.min) and len(call.args) == 2 and not kwargs:
             obj = np.maximum if obj is builtins.max else np.minimum
         return self._rule(obj, list(call.args), kwargs, label)
@@ -140,7 +140,7 @@ class Resolver:
         return self._rule(fn, [receiver] + args, kwargs, label)
 
     def _rule(self, key, args, kwargs, label) -> Op:
-        if _hashable(key):
+        if hashable(key):
             if key in registry.PRIMITIVES or key in registry.REVERSE or key in registry.FORWARD:
                 return Op("rule", key, args, kwargs, label)
             if key in registry.NONDIFF:
@@ -168,7 +168,7 @@ def bound_arguments(fn, args, kwargs) -> Optional[List[tuple]]:
     return [(name, node) for name, node in bound.arguments.items() if isinstance(node, gast.AST)]
 
 
-def _hashable(obj) -> bool:
+def hashable(obj) -> bool:
     try:
         hash(obj)
     except TypeError:

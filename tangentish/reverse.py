@@ -23,7 +23,7 @@ from . import complexity, control, registry, runtime, syntax, templates
 from .activity import active_names
 from .errors import TransformError
 from .normalize import Unit
-from .resolve import Op, Resolver
+from .resolve import Op, Resolver, hashable
 
 
 class GlobalBinder:
@@ -298,7 +298,7 @@ class ReverseTransform:
     def op_unknown(self, stmt, target, op: Op, out):
         what = f"`{op.label}`" if op.label else "this expression"
         key = op.key
-        if key is not None and _hashable(key) and key in registry.UNSUPPORTED:
+        if key is not None and hashable(key) and key in registry.UNSUPPORTED:
             message = f"cannot differentiate {what} ({registry.display_name(key)}): {registry.UNSUPPORTED[key]}"
             hint = ("compute it from supported functions (docs/primitives.md lists them), or register "
                     f"your own rule with @tangentish.adjoint({registry.display_name(key)}).")
@@ -323,14 +323,6 @@ class ReverseTransform:
 def _is_numpy_like(obj) -> bool:
     module = getattr(obj, "__module__", None) or ""
     return isinstance(obj, np.ufunc) or module.split(".")[0] in ("numpy", "scipy")
-
-
-def _hashable(obj) -> bool:
-    try:
-        hash(obj)
-    except TypeError:
-        return False
-    return True
 
 
 def transform(unit: Unit, wrt: Sequence[str], mode: str, callee: Callable,
