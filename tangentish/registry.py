@@ -59,6 +59,8 @@ def _register(table: Dict[Callable, Callable], keys, kind: str):
 
     def decorate(rule: Callable) -> Callable:
         for key in keys:
+            if key is None:   # a function this NumPy/SciPy version does not have
+                continue
             if not is_user_rule(rule) and is_user_rule(table.get(key)):
                 continue  # a user's rule registered before the built-in templates loaded wins
             table[key] = rule
@@ -102,7 +104,7 @@ def linear(*primitives: Callable):
 
     Usable as a decorator on an adjoint template or as a plain call.
     """
-    LINEAR.update(primitives)
+    LINEAR.update(p for p in primitives if p is not None)
 
     def decorate(rule):
         return rule
@@ -111,7 +113,7 @@ def linear(*primitives: Callable):
 
 def nondifferentiable(*callables: Callable) -> None:
     """Declare callables whose results have zero derivative everywhere it exists."""
-    NONDIFF.update(callables)
+    NONDIFF.update(c for c in callables if c is not None)
 
 
 def unsupported(reason: str, *callables: Callable) -> None:

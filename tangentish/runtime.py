@@ -13,7 +13,7 @@ __all__ = [
     "matmul_da", "matmul_db", "replace_zero", "unindex", "inverse_perm", "extremum_mask", "cast_like", "balanced_eq",
     "unassign", "sum_adjoint", "untree", "extremum_index", "unattr",
     "no_derivative", "tuple_of",
-    "checked_like", "ones_like", "phase", "phase_project", "real_only",
+    "checked_like", "ones_like", "phase", "phase_project", "real_only", "unstack",
 ]
 
 
@@ -389,6 +389,11 @@ __all__ += _arrays_all + _linalg_all
 
 
 # ---- the phase x / |x| (the derivative of |x|) ------------------------------------
+
+
+def unstack(x, axis=0):
+    """The slices of ``x`` along ``axis``, as a tuple (``np.unstack``, also on NumPy < 2.1)."""
+    return tuple(np.moveaxis(np.asarray(x), axis, 0))
 
 
 def phase(x):

@@ -57,11 +57,44 @@ def load_builtin() -> None:
         module = importlib.util.module_from_spec(spec)
         sys.modules[modname] = module
         try:
-            spec.loader.exec_module(module)
+            _exec_tolerant(path, module)
         except ModuleNotFoundError as e:
             if (e.name or "").split(".")[0] not in OPTIONAL_DEPENDENCIES:
                 raise
             del sys.modules[modname]   # e.g. templates/special.py without scipy installed
+
+
+def _exec_tolerant(path: Path, module) -> None:
+    """Run a template file where a function this NumPy/SciPy lacks names no rule, not an error.
+
+    Outside rule bodies, every ``np.name`` becomes ``getattr(np, "name", None)``;
+    the decorators skip None.  Rule bodies are untouched (they are read as source).
+    """
+    import ast
+
+    tree = ast.parse(path.read_text(), str(path))
+
+    class Tolerant(ast.NodeTransformer):
+        def visit_FunctionDef(self, node):
+            node.decorator_list = [self.visit(d) for d in node.decorator_list]
+            return node
+
+        def visit_Import(self, node):
+            return node
+
+        visit_ImportFrom = visit_Import
+
+        def visit_Attribute(self, node):
+            if not isinstance(node.ctx, ast.Load):
+                return node
+            value = self.visit(node.value)
+            call = ast.Call(func=ast.Name("__tangentish_getattr__", ast.Load()),
+                            args=[value, ast.Constant(node.attr), ast.Constant(None)], keywords=[])
+            return ast.copy_location(call, node)
+
+    tree = ast.fix_missing_locations(Tolerant().visit(tree))
+    module.__dict__["__tangentish_getattr__"] = getattr   # a rule may be named getattr
+    exec(compile(tree, str(path), "exec"), module.__dict__)
 
 
 @dataclass

@@ -12,7 +12,7 @@ it is never dropped from the generated call.
 import numpy as np
 
 from tangentish.registry import adjoint, d, linear, t, tangent
-from tangentish.runtime import unconcatenate
+from tangentish.runtime import unconcatenate, unstack
 
 
 @linear(np.concatenate)
@@ -48,12 +48,12 @@ def column_stack(y, tup):
 @linear(np.stack)
 @adjoint(np.stack)
 def stack(y, arrays, axis=0):
-    d[arrays] += np.unstack(d[y], axis=axis)
+    d[arrays] += unstack(d[y], axis=axis)
 
 
-@linear(np.unstack)
-@adjoint(np.unstack)
-def unstack(y, x, axis=0):
+@linear(getattr(np, "unstack", None), unstack)
+@adjoint(getattr(np, "unstack", None), unstack)
+def unstack_rule(y, x, axis=0):
     d[x] += np.stack(d[y], axis=axis)
 
 
