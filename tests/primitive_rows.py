@@ -402,11 +402,16 @@ except ImportError:   # scipy is optional, and so are its rules
 
 
 def _exists(key):
-    """Rows for functions this NumPy does not have yet (np.unstack on NumPy < 2.1) are left out."""
-    import numpy as np
-    if not key.startswith("np."):
+    """Rows for functions this NumPy/SciPy lacks (np.unstack before NumPy 2.1) are left out."""
+    import importlib
+    roots = {"np": "numpy", "sp": "scipy.special", "st": "scipy.stats", "sla": "scipy.linalg"}
+    root = key.split(".")[0].split("(")[0]
+    if root not in roots or "(" in key:
         return True
-    obj = np
+    try:
+        obj = importlib.import_module(roots[root])
+    except ImportError:
+        return False
     for part in key.split(".")[1:]:
         obj = getattr(obj, part, None)
         if obj is None:

@@ -9,6 +9,10 @@ pytest.importorskip("scipy")   # the committed page lists the scipy rules too
 
 
 def test_primitives_page_is_up_to_date():
+    import numpy as np
+    import scipy.special
+    if not (hasattr(np, "unstack") and hasattr(scipy.special, "softplus")):
+        pytest.skip("the page lists the rules of NumPy >= 2.1 and SciPy >= 1.15; older ones have fewer")
     path = Path(__file__).resolve().parent.parent / "docs" / "primitives.md"
     assert path.read_text() == primitives_doc.render(), (
         "docs/primitives.md is stale: run `python -m tangentish.primitives_doc`")
