@@ -13,7 +13,7 @@ __all__ = [
     "matmul_da", "matmul_db", "replace_zero", "unindex", "inverse_perm", "extremum_mask", "cast_like", "balanced_eq",
     "unassign", "sum_adjoint", "untree", "extremum_index", "unattr",
     "no_derivative", "tuple_of",
-    "checked_like", "ones_like", "phase", "phase_project", "real_only", "unstack",
+    "checked_like", "ones_like", 
 ]
 
 
@@ -382,41 +382,9 @@ def tuple_of(items):
 # generated code still imports every helper from here.
 from .runtime_arrays import *  # noqa: E402,F401,F403
 from .runtime_arrays import __all__ as _arrays_all  # noqa: E402
+from .runtime_complex import *  # noqa: E402,F401,F403
+from .runtime_complex import __all__ as _complex_all  # noqa: E402
 from .runtime_linalg import *  # noqa: E402,F401,F403
 from .runtime_linalg import __all__ as _linalg_all  # noqa: E402
 
-__all__ += _arrays_all + _linalg_all
-
-
-# ---- the phase x / |x| (the derivative of |x|) ------------------------------------
-
-
-def unstack(x, axis=0):
-    """The slices of ``x`` along ``axis``, as a tuple (``np.unstack``, also on NumPy < 2.1)."""
-    return tuple(np.moveaxis(np.asarray(x), axis, 0))
-
-
-def phase(x):
-    """``x / |x|`` (0 at 0): ``np.sign`` for real ``x``, the unit phase for complex ``x``."""
-    if not np.iscomplexobj(x):
-        return np.sign(x)
-    r = np.abs(x)
-    return np.where(r == 0, 0, x / np.where(r == 0, 1, r))
-
-
-def phase_project(g, u, x):
-    """Adjoint and tangent of ``u = phase(x)``: zero for real ``x``, (g - u Re(conj(u) g)) / |x| for complex.
-
-    The map is self-adjoint (a projection scaled by 1/|x|), so one helper serves both modes.
-    """
-    if not np.iscomplexobj(x) and not np.iscomplexobj(g):
-        return np.zeros_like(g) if hasattr(g, "shape") else 0.0 * g
-    r = np.abs(x)
-    return np.where(r == 0, 0, (g - u * np.real(np.conj(u) * g)) / np.where(r == 0, 1, r))
-
-
-def real_only(g, x):
-    """Zero for real ``x``; for complex ``x`` this derivative (third order through |x|) is not known."""
-    if np.iscomplexobj(x):
-        no_derivative("phase(x) = x / |x| beyond second order for complex x", g)
-    return np.zeros_like(g) if hasattr(g, "shape") else 0.0 * g
+__all__ += _arrays_all + _linalg_all + _complex_all
