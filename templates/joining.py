@@ -51,8 +51,8 @@ def stack(y, arrays, axis=0):
     d[arrays] += unstack(d[y], axis=axis)
 
 
-@linear(getattr(np, "unstack", None), unstack)
-@adjoint(getattr(np, "unstack", None), unstack)
+@linear(np.unstack, unstack)
+@adjoint(np.unstack, unstack)
 def unstack_rule(y, x, axis=0):
     d[x] += np.stack(d[y], axis=axis)
 
