@@ -16,6 +16,7 @@ from typing import Callable, Optional, Union
 import numpy as np
 
 from . import pipeline
+from .complexity import is_complex_value
 from .errors import TangentishError, TransformError
 from .runtime import untree as _untree
 
@@ -38,13 +39,6 @@ def _as_tuple(wrt: Wrt):
     if isinstance(wrt, (list, tuple)):
         return tuple(wrt), True
     return (wrt,), False
-
-
-def is_complex_value(x) -> bool:
-    t = type(x)
-    if t is float or t is int:
-        return False
-    return t is complex or getattr(getattr(x, "dtype", None), "kind", "") == "c"
 
 
 def match_input(g, x):

@@ -50,7 +50,11 @@ COMPLEX_REFUSE = {np.maximum, np.minimum, np.clip, np.max, np.amax, np.min, np.a
 
 
 def is_complex_value(obj) -> bool:
-    return isinstance(obj, complex) or (hasattr(obj, "dtype") and getattr(obj.dtype, "kind", "") == "c")
+    """A complex number or complex array (checked on every call, so cheap for floats)."""
+    t = type(obj)
+    if t is float or t is int:
+        return False
+    return isinstance(obj, complex) or getattr(getattr(obj, "dtype", None), "kind", "") == "c"
 
 
 def complex_names(body, params: Iterable[str], resolver: Resolver) -> Set[str]:
