@@ -5,10 +5,12 @@ The source starts with the imports it needs (``import numpy as np``,
 user's own names are defined.  It is registered with ``linecache`` under a
 name like ``<tangentish: dloss_dw>``, so tracebacks through generated code
 show the generated line and ``inspect.getsource`` works on it (which is what
-lets ``grad(grad(f))`` parse generated code again).
+lets ``grad(grad(f))`` parse generated code again).  The compiled code also
+frees each temporary after its last use (see ``release``).
 """
 from __future__ import annotations
 
+import ast
 import itertools
 import re
 import types
@@ -19,6 +21,7 @@ import gast
 
 from . import runtime, syntax
 from .parse import register_source
+from .release import add_releases
 
 _counter = itertools.count(1)
 _COMMENT = re.compile(r"^(\s*)" + syntax.COMMENT + r"\('([^']*)'\)$", re.M)
@@ -66,7 +69,7 @@ def emit(fn: gast.FunctionDef, namespace: Dict[str, object], bound: Dict[str, ob
     source = "\n\n\n".join(parts) + "\n"
     filename = f"<tangentish: {fn.name} #{next(_counter)}>"
     register_source(filename, source)
-    code = compile(source, filename, "exec")
+    code = compile(add_releases(ast.parse(source, filename)), filename, "exec")
     exec(code, ns)
     free = syntax.loaded_names(fn) - syntax.stored_names(fn)
     user_refs = sorted(n for n in free if n in user_namespace and n not in bound)
