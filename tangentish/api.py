@@ -55,8 +55,8 @@ def match_input(g, x):
     if dtype is not None and np.issubdtype(dtype, np.floating):
         if np.iscomplexobj(g):
             g = np.real(g)
-        if getattr(g, "dtype", None) != dtype:
-            g = np.asarray(g).astype(dtype, copy=False)
+        if getattr(g, "dtype", None) != dtype:   # (a GPU or dask array converts itself: no np.asarray)
+            g = g.astype(dtype, copy=False) if hasattr(g, "astype") else np.asarray(g).astype(dtype, copy=False)
         if np.ndim(x) == 0 and isinstance(x, np.generic):
             return g[()]
         if isinstance(x, np.ndarray) and not isinstance(g, np.ndarray):
@@ -69,9 +69,11 @@ class Transformed:
 
     _mode = "grad"
 
-    def __init__(self, fn: Callable, wrt: Wrt = 0):
+    def __init__(self, fn: Callable, wrt: Wrt = 0, target: Optional[str] = None):
         self.fn = fn
         self.wrt, self._many = _as_tuple(wrt)
+        self.target = target
+        pipeline.retarget.target_named(target)   # an unknown or missing target fails here, not on first call
         self._derivative: Optional[pipeline.Derivative] = None
         self._index = None
         functools.update_wrapper(self, fn, updated=())
@@ -84,7 +86,7 @@ class Transformed:
         return self._derivative
 
     def _build(self) -> pipeline.Derivative:
-        return pipeline.reverse_derivative(self.fn, self.wrt, self._mode)
+        return pipeline.retargeted(pipeline.reverse_derivative(self.fn, self.wrt, self._mode), self.target)
 
     @property
     def source(self) -> str:
@@ -129,7 +131,8 @@ class Transformed:
         d = self.derivative
         complex_args = [i for i, a in enumerate(args) if is_complex_value(a)]
         if complex_args:   # complex values follow the dL/da + i dL/db convention: another transform
-            d = pipeline.reverse_derivative(self.fn, self.wrt, self._mode, tuple(complex_args))
+            d = pipeline.retargeted(
+                pipeline.reverse_derivative(self.fn, self.wrt, self._mode, tuple(complex_args)), self.target)
         d.refresh()
         try:
             return d.function(*args, **kwargs)
@@ -173,24 +176,25 @@ class ValueAndGrad(Transformed):
         return value, self._grads(grads, args, kwargs)
 
 
-def _decorator(cls, fn, wrt):
+def _decorator(cls, fn, wrt, *rest):
     if fn is None:
-        return lambda f: cls(f, wrt)
+        return lambda f: cls(f, wrt, *rest)
     if not callable(fn):
         raise TangentishError(f"{cls.__name__.lower()} needs a function, got {type(fn).__name__}")
-    return cls(fn, wrt)
+    return cls(fn, wrt, *rest)
 
 
-def grad(fn: Optional[Callable] = None, wrt: Wrt = 0):
+def grad(fn: Optional[Callable] = None, wrt: Wrt = 0, target: Optional[str] = None):
     """The gradient of scalar-valued ``fn`` with respect to argument(s) ``wrt``.
 
     ``wrt`` is a position or a parameter name, or a tuple of them (then a tuple
     of gradients is returned).  Usable as ``@grad``, ``grad(f)`` or
-    ``@grad(wrt=("w", "b"))``.
+    ``@grad(wrt=("w", "b"))``.  ``target="cupy"`` (or ``"dask"``) gives the same
+    derivative written for that array library; pass it arrays of that library.
     """
-    return _decorator(Grad, fn, wrt)
+    return _decorator(Grad, fn, wrt, target)
 
 
-def value_and_grad(fn: Optional[Callable] = None, wrt: Wrt = 0):
+def value_and_grad(fn: Optional[Callable] = None, wrt: Wrt = 0, target: Optional[str] = None):
     """Like `grad`, but returns ``(fn(*args), gradient)`` from one forward sweep."""
-    return _decorator(ValueAndGrad, fn, wrt)
+    return _decorator(ValueAndGrad, fn, wrt, target)

@@ -107,7 +107,7 @@ class Jvp(Transformed):
     _forward_mode = "jvp"
 
     def _build(self) -> pipeline.Derivative:
-        return pipeline.forward_derivative(self.fn, self.wrt, self._forward_mode)
+        return pipeline.retargeted(pipeline.forward_derivative(self.fn, self.wrt, self._forward_mode), self.target)
 
     def _tangent_call(self, args, kwargs, tangents, what="jvp"):
         d = self.derivative
@@ -259,26 +259,26 @@ def _describe(value) -> str:
     return f"an array of shape {np.shape(value)}"
 
 
-def jvp(fn: Optional[Callable] = None, wrt: Wrt = 0):
+def jvp(fn: Optional[Callable] = None, wrt: Wrt = 0, target: Optional[str] = None):
     """Forward mode: ``jvp(f)(*args, v)`` returns ``(f(*args), J v)``.
 
     Pass one tangent per ``wrt`` argument after ``f``'s own arguments; each has
     the shape (and container structure) of its argument.
     """
-    return _decorator(Jvp, fn, wrt)
+    return _decorator(Jvp, fn, wrt, target)
 
 
-def vjp(fn: Optional[Callable] = None, wrt: Wrt = 0):
+def vjp(fn: Optional[Callable] = None, wrt: Wrt = 0, target: Optional[str] = None):
     """Reverse mode: ``value, pullback = vjp(f)(*args)``; ``pullback(u)`` is ``uᵀ J``.
 
     ``u`` has the shape of ``f``'s output, which may be any array.
     """
-    return _decorator(Vjp, fn, wrt)
+    return _decorator(Vjp, fn, wrt, target)
 
 
-def elementwise_grad(fn: Optional[Callable] = None, wrt: Wrt = 0):
+def elementwise_grad(fn: Optional[Callable] = None, wrt: Wrt = 0, target: Optional[str] = None):
     """The derivative of an elementwise ``fn`` at every element (a vjp with a seed of ones)."""
-    return _decorator(ElementwiseGrad, fn, wrt)
+    return _decorator(ElementwiseGrad, fn, wrt, target)
 
 
 def hvp(fn: Optional[Callable] = None, wrt: Wrt = 0):

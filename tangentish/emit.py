@@ -67,10 +67,15 @@ def emit(fn: gast.FunctionDef, namespace: Dict[str, object], bound: Dict[str, ob
     header = "\n".join(imports_for(fn, ns))
     parts = [p for p in (header, prelude, body) if p]
     source = "\n\n\n".join(parts) + "\n"
-    filename = f"<tangentish: {fn.name} #{next(_counter)}>"
+    free = syntax.loaded_names(fn) - syntax.stored_names(fn)
+    user_refs = sorted(n for n in free if n in user_namespace and n not in bound)
+    return compile_source(source, fn.name, ns, user_refs)
+
+
+def compile_source(source: str, name: str, ns: Dict[str, object], user_refs: List[str]) -> Emitted:
+    """Register ``source`` with linecache, compile it (with releases) into ``ns``; function ``name``."""
+    filename = f"<tangentish: {name} #{next(_counter)}>"
     register_source(filename, source)
     code = compile(add_releases(ast.parse(source, filename)), filename, "exec")
     exec(code, ns)
-    free = syntax.loaded_names(fn) - syntax.stored_names(fn)
-    user_refs = sorted(n for n in free if n in user_namespace and n not in bound)
-    return Emitted(source, ns[fn.name], filename, ns, user_refs)
+    return Emitted(source, ns[name], filename, ns, user_refs)

@@ -15,7 +15,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 import gast
 
 from . import emit as emit_pass
-from . import fence, forward, optimize, reverse, templates
+from . import fence, forward, optimize, retarget, reverse, templates
 from .cache import cached
 from .normalize import normalize
 from .parse import parse
@@ -41,6 +41,7 @@ class Derivative:
     tangents: List[str] = field(default_factory=list)   # forward mode: the tangent parameters
     keyword_only: bool = False                           # ... and whether they are keyword-only
     upstream: Optional[Derivative] = None              # the derivative this one differentiates
+    targets: Dict[str, Derivative] = field(default_factory=dict)   # this one on CuPy, dask (cache)
 
     def full_source(self) -> str:
         """This function with every derivative it calls, as one runnable module."""
@@ -250,3 +251,27 @@ def _build_forward_unit(fn: Callable, wrt: Tuple, mode: str) -> Derivative:
                    _refresh_list(unit.parsed.fn, emitted.user_refs), where, tangents=tangents,
                    keyword_only=keyword_only)
     return _finish(d, unit.parsed.fn)
+
+
+def retargeted(d: Derivative, target: Optional[str]) -> Derivative:
+    """``d`` (with the derivatives it calls) rewritten for another array library, once per target.
+
+    The rewritten module is compiled into one namespace, which holds the user
+    names of ``d`` and of every callee, refreshed before each call as usual.
+    """
+    found = retarget.target_named(target)
+    if found is None:
+        return d
+    if found.name not in d.targets:
+        namespace: Dict[str, object] = {}
+        refresh: List[Tuple[str, object, object]] = []
+        for part in d._all():
+            namespace.update(part.emitted.namespace)
+            refresh += [r for r in part._refresh if r not in refresh]
+        source = retarget.retarget_source(d.full_source(), namespace, found)
+        emitted = emit_pass.compile_source(source, d.name, namespace, [r[0] for r in refresh])
+        moved = Derivative(d.name, emitted.function, source, d.seed, emitted, d.user_fn, [], refresh,
+                           d.where, tangents=d.tangents, keyword_only=d.keyword_only, upstream=d.upstream)
+        _by_function[moved.function] = moved
+        d.targets[found.name] = moved
+    return d.targets[found.name]

@@ -86,7 +86,8 @@ def untree(g):
     """Plain dicts, lists, tuples and namedtuples again, for the user."""
     if isinstance(g, dict):
         return {k: untree(v) for k, v in g.items()}
-    if isinstance(g, TreeTuple) or isinstance(g, tuple):
+    if isinstance(g, tuple) or "kind" in type(g).__dict__ or isinstance(g, TreeTuple):
+        # (the class test also knows the TreeTuple of a retargeted runtime, a copy of this one)
         kind = getattr(g, "kind", type(g))
         items = [untree(v) for v in g]
         return kind(*items) if hasattr(kind, "_fields") else tuple(items)
