@@ -45,6 +45,8 @@ def match_input(g, x):
     """Give gradient ``g`` the kind of ``x``: float for a Python float, ``x``'s float dtype."""
     if isinstance(g, (dict, list, tuple)):
         return untree(g, x)
+    if isinstance(g, np.ndarray) and not g.flags.writeable:
+        g = np.array(g)   # a broadcast view (the adjoint of a sum) becomes an array the user can write
     if type(x) is float and type(g) in (float, np.float64):
         return float(g)
     if isinstance(x, (float, int)) and not isinstance(x, (bool, np.generic)):

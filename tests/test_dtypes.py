@@ -81,3 +81,21 @@ def test_gradient_kind_follows_arguments_passed_any_way():
     assert tg.grad(with_default)(x=3.0) == pytest.approx(2.0)
     gx, gy = tg.grad(with_default, wrt=(0, 1))(np.float32(3.0))
     assert isinstance(gx, np.float32) and type(gy) is float
+
+
+def test_gradients_are_arrays_the_user_can_write():
+    # the adjoint of a full sum is a broadcast view inside generated code; users get a real array
+    def total(x):
+        return np.sum(x)
+
+    def mean_of(x, w):
+        return np.mean(x) + np.sum(w * 0.0)
+
+    x = np.arange(4.0)
+    g = tg.grad(total)(x)
+    assert g.flags.writeable and g.strides == (8,)
+    g -= 0.5                                   # an SGD-style in-place update works
+    np.testing.assert_array_equal(g, np.full(4, 0.5))
+    gx, gw = tg.grad(mean_of, wrt=(0, 1))(x, np.ones(4, dtype=np.float32))
+    assert gx.flags.writeable and gw.flags.writeable and gw.dtype == np.float32
+    np.testing.assert_array_equal(gx, np.full(4, 0.25))
