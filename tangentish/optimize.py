@@ -4,7 +4,9 @@ Two clean-ups on the generated function:
 
 * copy propagation: ``dadd = dsum`` followed by uses of ``dadd`` becomes uses
   of ``dsum`` (or the copy's source is renamed to its target);
-* dead code: assignments whose targets nothing reads are dropped.
+* dead code: assignments whose targets nothing reads are dropped;
+* repeated contributions: ``dx = dy * x`` then ``dx = dx + dy * x`` (the two
+  halves of ``x * x``) become ``dx = 2 * dy * x``.
 
 At the top level both work on the straight-line sweep.  Inside loop and
 branch bodies (`_nested`) they are more careful: a copy is propagated only
@@ -33,7 +35,7 @@ def optimize(fn: gast.FunctionDef, protected: Iterable[str]) -> gast.FunctionDef
             protected |= syntax.loaded_names(node.value)
     body = fn.body
     for _ in range(4):
-        new = _nested(_dead_code(_propagate_copies(body, protected)), protected)
+        new = _merge_repeats(_nested(_dead_code(_propagate_copies(body, protected)), protected))
         if syntax.to_source(new) == syntax.to_source(body):
             break
         body = new
@@ -180,3 +182,69 @@ def _nested_dead(block: List, loads, top: bool) -> bool:
                     inner.append(gast.Pass())
                 return True
     return False
+
+
+def _merge_repeats(body: List) -> List:
+    """``v = E; v = v + E`` -> ``v = 2 * E`` for a side-effect-free ``E`` (and ``v = v + E`` twice
+    -> ``v = v + 2 * E``), in every block."""
+    out: List = []
+    for stmt in body:
+        for field in ("body", "orelse"):
+            if isinstance(getattr(stmt, field, None), list):
+                setattr(stmt, field, _merge_repeats(getattr(stmt, field)))
+        previous = out[-1] if out else None
+        doubled = _doubled(previous, stmt) if previous is not None else None
+        if doubled is not None:
+            previous.value = doubled
+            continue
+        out.append(stmt)
+    return out
+
+
+def _doubled(first, second):
+    if not (_assigns_name(first) and _assigns_name(second)):
+        return None
+    name = first.targets[0].id
+    if second.targets[0].id != name:
+        return None
+    value = second.value
+    if not _adds_to(value, name):
+        return None
+    base, term = None, first.value
+    if _adds_to(term, name):                      # v = v + E; v = v + E  ->  v = v + 2 * E
+        base, term = term.left, term.right
+    if name in syntax.loaded_names(term) or not _pure(term):
+        return None
+    if syntax.to_source(value.right) != syntax.to_source(term):
+        return None
+    doubled = _times_two(term)
+    return doubled if base is None else gast.BinOp(left=base, op=gast.Add(), right=doubled)
+
+
+def _adds_to(expr, name: str) -> bool:
+    return (isinstance(expr, gast.BinOp) and isinstance(expr.op, gast.Add)
+            and isinstance(expr.left, gast.Name) and expr.left.id == name)
+
+
+def _assigns_name(stmt) -> bool:
+    return isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name)
+
+
+def _times_two(expr):
+    """``2 * expr``, written ``2 * a * b`` for a product (doubling is exact, so the order is free)."""
+    if isinstance(expr, gast.BinOp) and isinstance(expr.op, gast.Mult):
+        return gast.BinOp(left=_times_two(expr.left), op=gast.Mult(), right=expr.right)
+    return gast.BinOp(left=gast.Constant(value=2, kind=None), op=gast.Mult(), right=expr)
+
+
+def _pure(expr) -> bool:
+    """Arithmetic on names and constants, and calls of the (pure) runtime helpers."""
+    from . import runtime
+    for node in gast.walk(expr):
+        if isinstance(node, gast.Call):
+            if not (isinstance(node.func, gast.Name) and node.func.id in runtime.__all__):
+                return False
+        elif not isinstance(node, (gast.Name, gast.Constant, gast.BinOp, gast.UnaryOp, gast.expr_context,
+                                   gast.operator, gast.unaryop, gast.Attribute, gast.keyword)):
+            return False
+    return True

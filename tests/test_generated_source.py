@@ -210,3 +210,25 @@ def test_no_dead_code_and_readable_names(f, wrt):
     asked = [s.params[w] for w in (wrt if isinstance(wrt, tuple) else (wrt,))]
     assert {"d" + p for p in asked} == s.returned
     assert not {"d" + p for p in s.params if p not in asked} & set(s.assigned)
+
+
+def test_square_by_product_is_one_contribution():
+    # d/dx sum(c * c) with c = sin(x) is 2 c cos(x): one line, not the same term twice
+    def f(x):
+        c = np.sin(x)
+        return np.sum(c * c)
+
+    def loop(x):
+        s = 0.0
+        for _ in range(3):
+            s = s + x * x
+        return s
+    g = tg.grad(f)
+    lines = [line.strip() for line in g.source.splitlines()]
+    assert "dc = 2 * dprod * c" in lines
+    assert sum(line.startswith("dc =") for line in lines) == 1
+    x = np.linspace(-1.0, 1.0, 5)
+    np.testing.assert_allclose(g(x), 2 * np.sin(x) * np.cos(x), rtol=1e-12)
+    gl = tg.grad(loop)
+    assert sum(line.strip().startswith("dx = dx +") for line in gl.source.splitlines()) == 1
+    assert gl(0.7) == pytest.approx(6 * 0.7)

@@ -2,6 +2,8 @@
 
 References are hand derivations (closed forms) or central finite differences.
 """
+import re
+
 import numpy as np
 import pytest
 from fd_reference import fd_jacobian
@@ -217,7 +219,7 @@ def test_hessian_through_a_user_function_call():
     H = tg.hessian(outer)(z)
     np.testing.assert_allclose(H, fd_jacobian(tg.grad(outer), z), rtol=1e-5, atol=1e-8)
     np.testing.assert_allclose(tg.jacobian(tg.grad(outer), mode="rev")(z), H, atol=1e-12)
-    assert "jvp_dinner_dz_z_dinner(z, dinner=ds_2, tz=tz, tdinner=tds_2)" in tg.hessian(outer).source
+    assert re.search(r"jvp_dinner_dz_z_dinner\(z, dinner=(\w+), tz=tz, tdinner=t\1\)", tg.hessian(outer).source)
 
 
 
