@@ -43,12 +43,12 @@ def _as_tuple(wrt: Wrt):
 
 def match_input(g, x):
     """Give gradient ``g`` the kind of ``x``: float for a Python float, ``x``'s float dtype."""
+    if type(x) is float and type(g) in (float, np.float64):   # the scalar fast path
+        return float(g)
     if isinstance(g, (dict, list, tuple)):
         return untree(g, x)
     if isinstance(g, np.ndarray) and not g.flags.writeable:
         g = np.array(g)   # a broadcast view (the adjoint of a sum) becomes an array the user can write
-    if type(x) is float and type(g) in (float, np.float64):
-        return float(g)
     if isinstance(x, (float, int)) and not isinstance(x, (bool, np.generic)):
         if np.ndim(g) == 0:   # a real input of a complex computation gets the real part
             return float(np.real(g))
@@ -130,8 +130,12 @@ class Transformed:
         return match_input(grads, xs[0])
 
     def _run(self, args, kwargs):
-        d = self.derivative
-        complex_args = [i for i, a in enumerate(args) if is_complex_value(a)]
+        d = self._derivative or self.derivative
+        complex_args = None
+        for a in args:   # (a plain loop: this runs on every call, and most arguments are floats)
+            if type(a) is not float and is_complex_value(a):
+                complex_args = [i for i, a in enumerate(args) if is_complex_value(a)]
+                break
         if complex_args:   # complex values follow the dL/da + i dL/db convention: another transform
             d = pipeline.retargeted(
                 pipeline.reverse_derivative(self.fn, self.wrt, self._mode, tuple(complex_args)), self.target)
