@@ -395,9 +395,21 @@ class Normalizer(FlowNormalizer, Desugar):
             if isinstance(func, gast.Name):
                 return func.id
         if isinstance(simple, gast.Subscript) and isinstance(simple.value, gast.Name):
-            return simple.value.id + "_i"
+            return simple.value.id + "_" + _index_label(simple.slice)
         if isinstance(simple, gast.Attribute) and isinstance(simple.value, gast.Name):
             return simple.value.id + "_" + simple.attr
         if isinstance(simple, gast.Compare):
             return "cond"
         return "tmp"
+
+
+def _index_label(index) -> str:
+    """How a temporary for ``a[index]`` is named: ``params_w1``, ``theta_0``, ``x_t``, else ``x_i``."""
+    if isinstance(index, gast.Constant):
+        if isinstance(index.value, str) and index.value.isidentifier() and len(index.value) <= 12:
+            return index.value
+        if type(index.value) is int and 0 <= index.value < 1000:
+            return str(index.value)
+    if isinstance(index, gast.Name) and len(index.id) <= 3:
+        return index.id
+    return "i"

@@ -8,7 +8,7 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-@pytest.mark.parametrize("name", ["demo", "linear_regression", "gaussian_mle"])
+@pytest.mark.parametrize("name", ["demo", "linear_regression", "gaussian_mle", "tanh_mlp"])
 def test_example_runs(name, capsys):
     if name == "gaussian_mle":
         pytest.importorskip("scipy")

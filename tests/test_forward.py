@@ -330,7 +330,7 @@ def test_jvp_with_a_dict_of_parameters():
     fd = (layer_loss({k: p[k] + eps * tp[k] for k in p}, x)
           - layer_loss({k: p[k] - eps * tp[k] for k in p}, x)) / (2 * eps)
     assert np.isclose(t, fd, rtol=1e-6)
-    assert "tp_i = tp['W']" in tg.jvp(layer_loss).source
+    assert "tp_W = tp['W']" in tg.jvp(layer_loss).source
 
 
 def test_dict_tangent_with_wrong_keys_or_shapes():
