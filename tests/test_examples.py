@@ -3,6 +3,7 @@ import os
 import re
 import runpy
 
+import numpy as np
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -40,3 +41,25 @@ def test_readme_generated_gradient_is_a_correct_gradient():
     rng = np.random.RandomState(0)
     w, X, y = rng.randn(3), rng.randn(6, 3), rng.randn(6)
     np.testing.assert_allclose(ns["dloss_dw"](w, X, y), numerical_grad(loss, [w, X, y], 0), rtol=1e-6)
+
+
+def test_notebook_runs_in_ipython():
+    """examples/backprop.ipynb, cell by cell in a real IPython shell (cells are found through linecache)."""
+    import json
+    interactiveshell = pytest.importorskip("IPython.core.interactiveshell")
+    with open(os.path.join(REPO, "examples", "backprop.ipynb"), encoding="utf-8") as f:
+        notebook = json.load(f)
+    shell = interactiveshell.InteractiveShell.instance()
+    try:
+        for cell in notebook["cells"]:
+            if cell["cell_type"] == "code":
+                result = shell.run_cell("".join(cell["source"]), store_history=True)
+                assert result.success, result.error_in_exec or result.error_before_exec
+        grad = shell.user_ns["grad"]
+        html = shell.display_formatter.format(grad)[0]["text/html"]
+        assert "dloss_dw" in html and "<" in html     # Jupyter shows the highlighted source
+        ns = shell.user_ns
+        accuracy = np.mean((ns["X"] @ ns["w"] > 0) == (ns["t"] == 1))
+        assert accuracy > 0.9
+    finally:
+        interactiveshell.InteractiveShell.clear_instance()
