@@ -17,7 +17,7 @@ import numpy as np
 
 from . import pipeline
 from .complexity import is_complex_value
-from .errors import TangentishError, TransformError
+from .errors import TangentishError, TransformError, note_generated_line
 from .runtime import untree as _untree
 
 
@@ -146,6 +146,9 @@ class Transformed:
             if e.filename is not None:
                 raise
             raise e.located(**d.where) from None
+        except Exception as e:        # e.g. NumPy's shape errors: say which generated line, whose function
+            note_generated_line(e, self.fn)
+            raise
 
     def __call__(self, *args, **kwargs):
         return self._grads(self._run(args, kwargs), args, kwargs)

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import pipeline
 from .api import Grad, Transformed, Wrt, _decorator, match_input
-from .errors import GradientShapeError, TangentishError, TransformError
+from .errors import GradientShapeError, TangentishError, TransformError, note_generated_line
 
 
 def check_like(v, x, what: str, name: str = "") -> None:
@@ -57,6 +57,9 @@ def _run(d: pipeline.Derivative, args, kwargs, extra):
         while d.upstream is not None:   # hvp: the gradient it differentiates knows the user's line
             d = d.upstream
         raise e.located(**d.where) if d.where else e from None
+    except Exception as e:
+        note_generated_line(e, d.user_fn)
+        raise
 
 
 def _split(args, k: int, name: str):

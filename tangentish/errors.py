@@ -55,3 +55,31 @@ class TransformError(TangentishError):
 
 class GradientShapeError(TangentishError):
     """A value given to a derivative (seed, tangent, custom rule result) has the wrong shape."""
+
+
+def note_generated_line(error: BaseException, user_fn) -> None:
+    """Tell the user where in the generated code, and in which of their functions, ``error`` arose.
+
+    A NumPy error inside a derivative (mismatched shapes, say) would otherwise
+    show only a ``<tangentish: ...>`` frame, and Python 3.11 and 3.12 print no
+    source text for it at all.  The note quotes the generated line (from
+    linecache) and names the user's function.  Notes need Python 3.11+.
+    """
+    if not hasattr(error, "add_note") or getattr(error, "_tangentish_noted", False):
+        return
+    tb, generated = error.__traceback__, None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.startswith("<tangentish"):
+            generated = tb
+        tb = tb.tb_next
+    if generated is None:
+        return
+    filename, lineno = generated.tb_frame.f_code.co_filename, generated.tb_lineno
+    text = linecache.getline(filename, lineno).strip()
+    code = getattr(user_fn, "__code__", None)
+    whose = f"`{getattr(user_fn, '__name__', user_fn)}`"
+    if code is not None:
+        whose += f' (File "{code.co_filename}", line {code.co_firstlineno})'
+    error.add_note(f"raised in the derivative of {whose}, at generated line {lineno}:\n    {text}\n"
+                   f"(print the gradient's .source to read the whole derivative)")
+    error._tangentish_noted = True

@@ -232,3 +232,18 @@ def test_square_by_product_is_one_contribution():
     gl = tg.grad(loop)
     assert sum(line.strip().startswith("dx = dx +") for line in gl.source.splitlines()) == 1
     assert gl(0.7) == pytest.approx(6 * 0.7)
+
+
+@pytest.mark.skipif(not hasattr(ValueError(), "add_note"), reason="exception notes need Python 3.11+")
+def test_errors_inside_generated_code_name_the_line_and_the_user_function():
+    def mismatch(x):
+        y = np.tanh(x)
+        return np.sum(y @ np.ones((3, 2)))
+    with pytest.raises(ValueError) as info:
+        tg.grad(mismatch)(np.ones(2))
+    (note,) = info.value.__notes__
+    assert "`mismatch`" in note and __file__ in note
+    assert "y @ " in note                       # the generated statement itself
+    with pytest.raises(ValueError) as info:    # the same through forward mode
+        tg.jvp(mismatch)(np.ones(2), np.ones(2))
+    assert "`mismatch`" in info.value.__notes__[0]
