@@ -29,7 +29,7 @@ def main():
 
     grad = tg.grad(loss)
     print(grad.source)
-    tg.check_grads(loss, params, x, y, wrt=(0,), modes=("rev",), order=1)
+    tg.check_grads(loss, params, x, y, modes=("rev",), order=1)
 
     start = loss(params, x, y)
     learning_rate, velocity = 0.05, {k: 0.0 for k in params}

@@ -83,6 +83,10 @@ def _is_float_like(x) -> bool:
         return False
     if isinstance(x, float):
         return True
+    if isinstance(x, dict):      # parameters in a container: checked when every leaf is a float
+        return bool(x) and all(_is_float_like(v) for v in x.values())
+    if isinstance(x, (list, tuple)):
+        return bool(x) and all(_is_float_like(v) for v in x)
     return isinstance(x, (np.ndarray, np.floating)) and np.issubdtype(np.asarray(x).dtype, np.floating)
 
 

@@ -124,3 +124,23 @@ def test_bad_arguments():
         tg.check_grads(rosen, rng.randn(3), modes=("sideways",))
     with pytest.raises(tg.TangentishError, match="no float argument"):
         tg.check_grads(rosen, 3)
+
+
+def test_dict_of_parameters_is_checked_without_wrt():
+    sq = squares()
+
+    @tg.adjoint(sq)
+    def sq_adjoint(result, x):
+        d[x] += d[result] * 3 * x  # noqa: F821 - wrong: the derivative is 2 x
+
+    def right(p, x):
+        return np.sum(np.tanh(p["w"] * x + p["b"]) ** 2)
+
+    def wrong(p, x):
+        return sq(p["w"] * x) + p["b"]
+
+    params = {"w": rng.randn(3), "b": 0.4}
+    tg.check_grads(right, params, rng.randn(3))
+    with pytest.raises(tg.GradientCheckError) as info:
+        tg.check_grads(wrong, params, rng.randn(3), modes=("rev",), order=1)
+    assert info.value.argument == 0
