@@ -230,6 +230,9 @@ class ForwardTransform:
         for term in terms[1:]:
             total = gast.BinOp(left=total, op=gast.Add(), right=term)
         total = templates.simplify(total)
+        if filler.may_fall_short():   # a tangent has its value's shape, as an adjoint has its input's
+            spread = self.bind_global("broadcast_like", runtime.broadcast_like)
+            total = syntax.call(syntax.name(spread), [total, syntax.load(result)])
         if registry.is_user_rule(rule_fn):
             checked = self.bind_global("checked_like", runtime.checked_like)
             total = syntax.call(syntax.name(checked),

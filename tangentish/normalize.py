@@ -201,11 +201,10 @@ class Normalizer(FlowNormalizer, Desugar):
                                     f"`{syntax.to_source(stmt.target)}` yet", stmt,
                                     hint="write it as a new assignment.")
         if stmt.target.id in self.aliases.shared:
-            raise self.parsed.error(f"cannot differentiate `{stmt.target.id} "
-                                    f"{syntax.to_source(stmt).split()[1]} ...`: `{stmt.target.id}` may "
-                                    "share its array with another variable, which `+=` would change too",
-                                    stmt, hint=f"write {stmt.target.id} = {stmt.target.id} "
-                                    f"{syntax.to_source(stmt).split()[1][:-1]} ... instead.")
+            name, op = stmt.target.id, syntax.to_source(stmt).split()[1]
+            raise self.parsed.error(f"cannot differentiate `{name} {op} ...`: `{name}` may share its "
+                                    f"array with another variable, which `{op}` would change too",
+                                    stmt, hint=f"write {name} = {name} {op[:-1]} ... instead.")
         left = self.load(stmt.target.id, stmt.target)
         right = self.atom(stmt.value)
         value = gast.BinOp(left=left, op=stmt.op, right=right)

@@ -9,7 +9,7 @@ a helper costs one comparison.
 import numpy as np
 
 __all__ = [
-    "unbroadcast", "unreduce", "count", "one_like", "zeros_like", "tree_add", "mT",
+    "unbroadcast", "broadcast_like", "unreduce", "count", "one_like", "zeros_like", "tree_add", "mT",
     "matmul_da", "matmul_db", "replace_zero", "unindex", "inverse_perm", "extremum_mask", "cast_like", "balanced_eq",
     "unassign", "sum_adjoint", "untree", "extremum_index", "unattr",
     "no_derivative", "tuple_of",
@@ -121,6 +121,18 @@ def unbroadcast(g, like):
     if ones:
         g = g.sum(axis=ones, keepdims=True)
     return g if shape else g.reshape(())[()]
+
+
+def broadcast_like(v, like):
+    """The tangent ``v`` spread to ``like``'s shape (the forward-mode twin of `unbroadcast`).
+
+    If ``z = x + c`` broadcast ``x`` from shape (3,) to (4, 3) and only ``x``
+    moves, dz = dx repeated along axis 0: a tangent has its value's shape.
+    """
+    shape = np.shape(like)
+    if np.shape(v) == shape or isinstance(v, (dict, list, tuple)):
+        return v
+    return np.broadcast_to(v, shape)
 
 
 def unreduce(g, x, axis=None, keepdims=False, where=True):

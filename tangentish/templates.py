@@ -165,6 +165,9 @@ class Filler:
         self.result_param = rule.params[0]
         self.locals: Dict[str, str] = {}
         self.dropped: Set[str] = set()
+        self._temp_params: Dict[str, Set[str]] = {}   # template temporary -> parameters it reads
+        #: parameters the kept contributions read (``t[x]`` reads ``x``): see `may_fall_short`
+        self.covered: Set[str] = set()
 
     # -- public -------------------------------------------------------------
     def fill(self) -> List[object]:
@@ -191,18 +194,40 @@ class Filler:
                 value = self._expr(stmt.value)
                 if value is None:
                     return None
+                self.covered |= self._params_read(stmt.value)
                 return Contribution(param, node, value)
             if isinstance(target, gast.Name):
                 value = self._expr(stmt.value)
                 if value is None:
                     self.dropped.add(target.id)
                     return None
+                self._temp_params[target.id] = self._params_read(stmt.value)
                 new = self.namer.fresh(target.id)
                 self.locals[target.id] = new
                 return syntax.assign(new, value)
         raise TransformError(f"rule `{self.rule.fn.__name__}`: unsupported template statement "
                              f"`{syntax.to_source(stmt)}`",
                              hint="a rule body holds `d[x] += expr` lines and plain assignments.")
+
+    def _params_read(self, expr) -> Set[str]:
+        names = syntax.loaded_names(expr)
+        params = names & set(self.rule.params)
+        for temp in names & set(self._temp_params):
+            params |= self._temp_params[temp]
+        return params
+
+    def may_fall_short(self) -> bool:
+        """Could the kept contributions have fewer elements than the result?
+
+        ``t[z] += t[x]`` for ``z = x + c`` has ``x``'s shape, not ``z``'s, when
+        ``c`` broadcast ``x`` and the line for ``c`` was dropped (a zero
+        tangent).  Not if the kept lines read the result, or every operand
+        that could carry a shape (a name; numbers and ``None`` cannot).
+        """
+        if self.result_param in self.covered:
+            return False
+        operands = {p for p, v in self.bindings.items() if p != self.result_param and isinstance(v, gast.Name)}
+        return not operands <= self.covered
 
     def _expr(self, expr):
         expr = copy.deepcopy(expr)

@@ -15,6 +15,7 @@ from tangentish.runtime import (
     all_axes,
     axis_sizes,
     balanced_eq,
+    broadcast_like,
     cast_like,
     checked_like,
     count,
@@ -69,6 +70,12 @@ from tangentish.runtime import (
     untree,
     zeros_like,
 )
+
+
+@linear(broadcast_like)
+@adjoint(broadcast_like)
+def broadcast_like_adjoint(r, v, like):
+    d[v] += unbroadcast(d[r], v)
 
 
 @linear(unbroadcast)

@@ -338,6 +338,8 @@ ROWS = [
     # ---- runtime helpers (what generated code calls, for grad of grad) ----
     Row("unbroadcast", "{0}, {1}", shapes=(((2, 3), (3,)), ((2, 3), (2, 1)), ((3,), ()), ((3,), (3,))), wrt=(0,)),
     Row("np.broadcast_to", "{0}, (2, 3)", shapes=(((3,),), ((2, 1),))),
+    Row("broadcast_like", "{0}, {1}", shapes=(((3,), (2, 3)), ((2, 1), (2, 3)), ((), (3,)), ((3,), (3,))),
+        wrt=(0,)),
     Row("unreduce", "{0}, {1}", shapes=(((), (2, 3)),), wrt=(0,)),
     Row("unreduce", "{0}, {1}", shapes=(((3,), (2, 3)),), wrt=(0,), kw=("axis=0",)),
     Row("unreduce", "{0}, {1}", shapes=(((2, 1), (2, 3)),), wrt=(0,), kw=("axis=1, keepdims=True",)),

@@ -141,8 +141,9 @@ def test_forward_source_reads_like_hand_written_tangent_code():
         "    z = x * y\n"
         "    tz = tx * y\n"
         "    exp = np.exp(z)\n"
-        "    tf = tz * exp\n"
+        "    texp = tz * exp\n"
         "    f = exp + y\n"
+        "    tf = broadcast_like(texp, f)\n"   # y may broadcast exp: tf has f's shape
         "    return (f, tf)\n")
     assert body == expected, source
 
