@@ -334,10 +334,11 @@ def unassign(g, index):
 
 
 def sum_adjoint(g, x):
-    """Adjoint of builtin ``sum(x)``: every element of a list (or row of an array) gets ``g``."""
+    """Adjoint of builtin ``sum(x)``: every element of a list (or row of an array) gets ``g``,
+    summed back to its own shape where ``+`` broadcast it."""
     if isinstance(x, (list, tuple)):
-        return _tree_like(x, [g for _ in x])
-    return unreduce(g, x, axis=0)
+        return _tree_like(x, [unbroadcast(g, v) for v in x])
+    return unreduce(unbroadcast(g, x[0]) if len(x) else g, x, axis=0)
 
 
 def extremum_index(xs, y):

@@ -222,11 +222,13 @@ class Filler:
         ``t[z] += t[x]`` for ``z = x + c`` has ``x``'s shape, not ``z``'s, when
         ``c`` broadcast ``x`` and the line for ``c`` was dropped (a zero
         tangent).  Not if the kept lines read the result, or every operand
-        that could carry a shape (a name; numbers and ``None`` cannot).
+        that could carry a shape (a name or a list of names; numbers and
+        ``None`` cannot).
         """
         if self.result_param in self.covered:
             return False
-        operands = {p for p, v in self.bindings.items() if p != self.result_param and isinstance(v, gast.Name)}
+        operands = {p for p, v in self.bindings.items() if p != self.result_param
+                    and any(isinstance(n, gast.Name) for n in gast.walk(v))}
         return not operands <= self.covered
 
     def _expr(self, expr):

@@ -7,14 +7,14 @@ to ``np.maximum`` / ``np.minimum`` (see resolve.py); ``int``, ``round`` and
 import builtins
 
 from tangentish.registry import adjoint, d, linear, nondifferentiable, t, tangent
-from tangentish.runtime import extremum_index, sum_adjoint, unattr, unindex, unreduce
+from tangentish.runtime import extremum_index, sum_adjoint, unattr, unbroadcast, unindex, unreduce
 
 
 @linear(builtins.sum)
 @adjoint(builtins.sum)
 def sum(y, iterable, start=0):
     d[iterable] += sum_adjoint(d[y], iterable)
-    d[start] += d[y]
+    d[start] += unbroadcast(d[y], start)
 
 
 @tangent(builtins.sum)   # linear, but in both arguments: @linear would drop t[start]

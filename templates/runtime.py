@@ -175,7 +175,7 @@ def unassign_adjoint(r, g, index):
 @linear(sum_adjoint)
 @adjoint(sum_adjoint)
 def sum_adjoint_adjoint(r, g, x):
-    d[g] += builtins.sum(d[r])   # spelled out: generated code may have a local named `sum`
+    d[g] += broadcast_like(builtins.sum(d[r]), g)   # spelled out: generated code may have a local `sum`
 
 
 @linear(unattr)
