@@ -11,6 +11,7 @@ import importlib.util
 import sys
 import tempfile
 import warnings
+import zlib
 from collections import namedtuple
 from pathlib import Path
 
@@ -155,3 +156,149 @@ def _check_hessian(p, seed):
                 want[(Ellipsis,) + idx] += sign * np.asarray(G(*args)) / 2e-6
     assert np.shape(H) == want.shape and np.allclose(H, want, rtol=1e-4, atol=1e-5), \
         f"seed {seed}: hessian {H!r} != {want!r}{p!r}"
+
+
+# ---- forward mode: a tangent has its value's shape ---------------------------------
+# Minimized from the random programs: `tz = tx` for `z = x + c` kept x's shape
+# when c broadcast x, so a later sum / matmul / reshape / item assignment saw
+# too few elements (jvp silently halved; hessians wrong or crashing).
+
+SHAPES = {"float": None, "0d": (), "vec": (3,), "row": (1, 3), "col": (2, 1), "mat": (2, 3), "cube": (2, 1, 3)}
+BROADCAST_PAIRS = [(a, b) for a in SHAPES for b in SHAPES]   # these shapes all broadcast together
+
+
+def _value(name, rng, positive=False):
+    shape = SHAPES[name]
+    lo, hi = (0.5, 1.5) if positive else (-1.0, 1.0)
+    if shape is None:
+        return float(rng.uniform(lo, hi))
+    return np.asarray(rng.uniform(lo, hi, size=shape))
+
+
+def _tangent(x, rng):
+    return float(rng.normal()) if isinstance(x, float) else np.asarray(rng.normal(size=np.shape(x)))
+
+
+def _directional_fd(f, args, i, v, eps=1e-6):
+    plus, minus = list(args), list(args)
+    plus[i], minus[i] = args[i] + eps * v, args[i] - eps * v
+    return (f(*plus) - f(*minus)) / (2 * eps)
+
+
+def op_add(x, y):
+    return np.sum((x + y) * np.cos(x + y))
+
+
+def op_sub(x, y):
+    return np.sum(np.sin(x - y))
+
+
+def op_mul(x, y):
+    return np.sum(np.reshape(x * y, -1) * np.arange(1.0, 1.0 + np.size(x * y)))
+
+
+def op_div(x, y):
+    return np.sum(np.tanh(x / y))
+
+
+def op_pow(x, y):
+    return np.sum(np.tanh(x ** y))
+
+
+def op_maximum(x, y):
+    return np.sum(np.maximum(x, y) ** 2)
+
+
+def op_where(x, y):
+    return np.sum(np.exp(np.where(x > 0.7, x, y)))
+
+
+def op_np_subtract(x, y):
+    return np.sum(np.subtract(x, y) @ np.ones(np.shape(np.subtract(x, y))[-1:]))
+
+
+BINARY = [op_add, op_sub, op_mul, op_div, op_pow, op_maximum, op_where, op_np_subtract]
+
+
+@pytest.mark.parametrize("op", BINARY, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("xs,ys", BROADCAST_PAIRS, ids=lambda p: p if isinstance(p, str) else None)
+def test_jvp_of_one_active_operand_under_broadcast(op, xs, ys):
+    rng = np.random.default_rng(zlib.crc32(f"{op.__name__}/{xs}/{ys}".encode()))
+    positive = op in (op_div, op_pow)
+    args = [_value(xs, rng, positive), _value(ys, rng, positive)]
+    if op is op_np_subtract and np.ndim(args[0]) == np.ndim(args[1]) == 0:
+        pytest.skip("matmul needs an array")
+    for i in (0, 1):
+        v = _tangent(args[i], rng)
+        value, jv = tg.jvp(op, wrt=i)(*args, v)
+        assert jv == pytest.approx(_directional_fd(op, args, i, v), rel=1e-6, abs=1e-8)
+
+
+def add_then_matmul(x0, x1, W):
+    return np.sum((x0 + x1) @ W)
+
+
+def add_then_item_assign(x, c):
+    z = x + c
+    z[0] = 0.0
+    return np.sum(z * np.arange(6.0).reshape(2, 3))
+
+
+def add_then_reshape(x0, x1):
+    return np.sum((x0 + x1).reshape(-1) * np.arange(6.0))
+
+
+def test_jvp_add_then_matmul_minimized():
+    x0, x1, W = np.ones((1, 3)), np.ones((2, 3)), np.ones((3, 2))
+    _, jv = tg.jvp(add_then_matmul)(x0, x1, W, np.ones((1, 3)))
+    assert jv == pytest.approx(12.0)   # 2 rows x 3 columns x 2 outputs, each moving by 1
+    assert "broadcast_like(tx0, add)" in tg.jvp(add_then_matmul).source
+
+
+@pytest.mark.parametrize("f,args", [
+    (add_then_item_assign, [np.array([1.0, 2.0, 3.0]), np.ones((2, 3))]),
+    (add_then_reshape, [np.array([[0.5], [1.5]]), np.ones((2, 3))]),
+], ids=["item_assign", "reshape"])
+def test_jvp_broadcast_then_shape_sensitive_step(f, args):
+    v = np.arange(1.0, 1.0 + np.size(args[0])).reshape(np.shape(args[0]))
+    _, jv = tg.jvp(f)(*args, v)
+    assert jv == pytest.approx(_directional_fd(f, args, 0, v), rel=1e-6)
+
+
+def test_jvp_all_active_needs_no_spreading():
+    """Both operands move: ``tx0 + tx1`` already has the result's shape; the source says so."""
+    source = tg.jvp(add_then_matmul, wrt=(0, 1)).source
+    assert "broadcast_like" not in source and "tadd = tx0 + tx1" in source
+
+
+def test_hessian_through_broadcast_and_matmul():
+    """Forward over reverse: matmul_db of a short tangent crashed (size 2 is different from 1)."""
+    def f(x0, x1):
+        h0 = ((-x0) + x1) @ (x0 ** 3).T
+        return np.sum(h0 * h0)
+    x0, x1 = np.array([[0.3, -0.5, 0.8]]), np.array([[0.1, 0.2, 0.3], [-0.4, 0.5, -0.6]])
+    H = tg.hessian(f)(x0, x1)
+    G, want = tg.grad(f), np.zeros((1, 3, 1, 3))
+    for j in range(3):
+        e = np.zeros((1, 3))
+        e[0, j] = 1e-6
+        want[..., 0, j] = (G(x0 + e, x1) - G(x0 - e, x1)) / 2e-6
+    np.testing.assert_allclose(H, want, rtol=1e-5, atol=1e-6)
+
+
+# ---- builtin sum of broadcasting arrays ------------------------------------------------
+
+def builtin_sum_start(s, x, y):
+    return np.sum(sum([x, y], s) * np.arange(6.0).reshape(2, 3))
+
+
+@pytest.mark.parametrize("i", [0, 1, 2])
+def test_builtin_sum_of_broadcasting_arrays(i):
+    """sum([x (3,), y (2, 3)], s): dx was (2, 3), ds an array for a float s; the jvp in s missed 6x."""
+    args = [0.5, np.array([0.1, 0.2, 0.3]), np.ones((2, 3))]
+    g = tg.grad(builtin_sum_start, wrt=i)(*args)
+    _assert_kind(g, args[i], f"argument {i}")
+    np.testing.assert_allclose(g, numerical_grad(builtin_sum_start, args, i), rtol=1e-6)
+    v = _tangent(args[i], np.random.default_rng(i))
+    _, jv = tg.jvp(builtin_sum_start, wrt=i)(*args, v)
+    assert jv == pytest.approx(_directional_fd(builtin_sum_start, args, i, v), rel=1e-6)
