@@ -302,3 +302,108 @@ def test_builtin_sum_of_broadcasting_arrays(i):
     v = _tangent(args[i], np.random.default_rng(i))
     _, jv = tg.jvp(builtin_sum_start, wrt=i)(*args, v)
     assert jv == pytest.approx(_directional_fd(builtin_sum_start, args, i, v), rel=1e-6)
+
+
+# ---- what the caller gets back ------------------------------------------------------
+
+def total(x):
+    return np.sum(x)
+
+
+def shifted(x, c):
+    return x + c
+
+
+def test_gradients_and_tangents_are_writable_arrays_of_their_own():
+    """``unreduce``/``broadcast_like`` return broadcast views; ``g += ...`` on one raised."""
+    x = np.ones((2, 3))
+    g = tg.grad(total)(x)
+    g += 1.0
+    np.testing.assert_array_equal(g, 2.0)
+    _, t = tg.jvp(shifted)(np.ones(3), np.ones((2, 3)), np.ones(3))
+    assert t.shape == (2, 3) and t.flags.writeable
+    _, pullback = tg.vjp(total)(x)
+    assert pullback(1.0).flags.writeable
+
+
+# ---- named patterns under every derivative: grad, jvp, hessian ----------------------
+
+W5 = np.arange(1.0, 6.0)
+
+
+def where_scalar_branch(x):
+    return np.sum(np.where(x > 0, x ** 2, 0.0) * W5)
+
+
+def where_scalar_first(x):
+    return np.sum(np.where(x > 0, 1.5, np.sin(x)) * W5)
+
+
+def where_scalar_active(s, x):
+    return np.sum(np.where(x > 0, s, x) * W5)
+
+
+def normalize_by_sum(x):
+    return np.sum(x / np.sum(x) * W5)
+
+
+def softmax(x):
+    e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+    return np.sum(e / np.sum(e, axis=-1, keepdims=True) * W5)
+
+
+def scalar_pow(b, x):
+    return np.sum(b ** x * W5)
+
+
+def self_pow(x):
+    return np.sum(x ** x * W5)
+
+
+def keepdims_mix(X):
+    return np.sum((X - np.mean(X, axis=1, keepdims=True)) ** 2 * np.max(X, axis=0, keepdims=True))
+
+
+def clip_bound(x, lo):
+    return np.sum(np.clip(x, lo, 1.0) * W5)
+
+
+def mean_broadcast(x, c):
+    return np.mean((x * c) ** 2)
+
+
+X5 = np.array([0.3, -0.7, 1.1, 0.4, 0.9])
+XP = np.abs(X5) + 0.5
+NAMED = [
+    (where_scalar_branch, [X5]), (where_scalar_first, [X5]), (where_scalar_active, [0.7, X5]),
+    (where_scalar_active, [np.array(0.7), X5]), (normalize_by_sum, [XP]), (softmax, [X5]),
+    (softmax, [np.random.default_rng(1).normal(size=(3, 5))]), (scalar_pow, [1.7, X5]),
+    (scalar_pow, [XP, 2.0]), (self_pow, [XP]),
+    (keepdims_mix, [np.random.default_rng(2).uniform(0.5, 1.5, size=(4, 5))]),
+    (clip_bound, [X5, 0.2]), (clip_bound, [X5, np.array([0.2, 0.1, 0.0, 0.5, 0.3])]),
+    (mean_broadcast, [X5, np.random.default_rng(3).normal(size=(3, 5))]),
+    (mean_broadcast, [np.random.default_rng(4).normal(size=(3, 1)), X5]),
+]
+
+
+@pytest.mark.parametrize("f,args", NAMED, ids=[f"{f.__name__}-{i}" for i, (f, _) in enumerate(NAMED)])
+def test_named_pattern_grad_jvp_hessian(f, args):
+    """Finite differences throughout: autograd is wrong for np.where with a scalar branch."""
+    rng = np.random.default_rng(5)
+    grads = tg.grad(f, wrt=tuple(range(len(args))))(*args)
+    for i, x in enumerate(args):
+        _assert_kind(grads[i], x, f"argument {i}")
+        np.testing.assert_allclose(grads[i], numerical_grad(f, args, i), rtol=1e-5, atol=1e-6)
+        v = _tangent(x, rng)
+        _, jv = tg.jvp(f, wrt=i)(*args, v)
+        assert jv == pytest.approx(_directional_fd(f, args, i, v), rel=1e-5, abs=1e-6)
+        H, G = tg.hessian(f, wrt=i)(*args), tg.grad(f, wrt=i)
+        want = np.zeros(np.shape(x) * 2)
+        for idx in np.ndindex(*np.shape(x)):
+            for sign in (1.0, -1.0):
+                xs = np.array(x, dtype=float)
+                xs[idx] += sign * 1e-6
+                moved = list(args)
+                moved[i] = float(xs) if isinstance(x, float) else xs
+                want[(Ellipsis,) + idx] += sign * np.asarray(G(*moved)) / 2e-6
+        np.testing.assert_allclose(H, want, rtol=1e-4, atol=1e-5)
