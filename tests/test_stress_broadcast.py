@@ -407,3 +407,253 @@ def test_named_pattern_grad_jvp_hessian(f, args):
                 moved[i] = float(xs) if isinstance(x, float) else xs
                 want[(Ellipsis,) + idx] += sign * np.asarray(G(*moved)) / 2e-6
         np.testing.assert_allclose(H, want, rtol=1e-4, atol=1e-5)
+
+
+# ---- structured inputs: the random programs again, arguments inside containers -------
+
+Fields = namedtuple("Fields", ["x0", "x1", "x2"])
+PACKINGS = ["dict", "list", "tuple", "namedtuple", "nested"]
+
+
+def _packed(p: Program, seed: int, packing: str):
+    """The program rewritten to read its arguments from one container parameter ``p``."""
+    import re
+    body = p.source.split("\n", 1)[1]
+    pattern = {"dict": r'p["x\1"]', "list": r"p[\1]", "tuple": r"p[\1]", "namedtuple": r"p.x\1",
+               "nested": r'p["layers"][\1]'}[packing]
+    module = _load("def f(scale, p):\n" + re.sub(r"\bx(\d)\b", pattern, body), f"packed_{seed}", "numpy")
+    args = list(p.args)
+    value = {"dict": {f"x{i}": a for i, a in enumerate(args)}, "list": args, "tuple": tuple(args),
+             "namedtuple": Fields(*(args + [0.0] * (3 - len(args)))),
+             "nested": {"layers": args, "unused": np.float32(2.0)}}[packing]
+    return module.f, value
+
+
+def _leaves(g, packing, n):
+    if packing == "dict":
+        return [g[f"x{i}"] for i in range(n)]
+    if packing == "nested":
+        return g["layers"]
+    return list(g)[:n]
+
+
+@pytest.mark.parametrize("packing", PACKINGS)
+def test_random_programs_with_container_arguments(packing):
+    for seed in range(PACKINGS.index(packing), 100, len(PACKINGS)):
+        p = Program(seed)
+        with np.errstate(all="ignore"):
+            if not np.all(np.isfinite(p.f(*p.args))):
+                continue
+        f, arg = _packed(p, seed, packing)
+        try:
+            value, g = tg.value_and_grad(f, wrt="p")(2.0, arg)
+        except tg.TransformError as e:
+            assert "share its array" in str(e), f"seed {seed}: {e}{p!r}"
+            continue
+        assert np.allclose(value, p.f(*p.args))
+        assert type(g) is type(arg), f"seed {seed}: {type(arg).__name__} in, {type(g).__name__} out"
+        if packing == "namedtuple":
+            assert all(type(v) is float and v == 0.0 for v in list(g)[len(p.args):])   # unused fields
+        if packing == "nested":
+            assert isinstance(g["unused"], np.float32) and g["unused"] == 0.0
+        for i, (gi, x) in enumerate(zip(_leaves(g, packing, len(p.args)), p.args)):
+            _assert_kind(gi, x, f"seed {seed}, {packing} leaf {i}")
+            refs = p.references(i)
+            assert any(_close(gi, r, p.float32) for r in refs), \
+                f"seed {seed}, {packing} leaf {i}: got {gi!r}, references {refs!r}{p!r}"
+
+
+# ---- integers, repeated and unused inputs --------------------------------------------
+
+def square_sum(x):
+    return np.sum(x ** 2)
+
+
+def product_sum(x, y):
+    return np.sum(x * y)
+
+
+def used_twice(x):
+    return np.sum(x * x) + np.sum(np.sin(x) * x)
+
+
+def uses_only_first(x, y, z):
+    return np.sum(x ** 2)
+
+
+@pytest.mark.parametrize("x", [3, np.int64(3), np.array([1, 2, 3]), np.array([True, False])],
+                         ids=["int", "int64", "int-array", "bool-array"])
+def test_integer_inputs_give_float_gradients(x):
+    g = tg.grad(square_sum)(x)
+    assert np.issubdtype(np.result_type(g), np.floating) and np.shape(g) == np.shape(x)
+    np.testing.assert_allclose(g, 2.0 * np.asarray(x, dtype=float))   # never truncated to int
+
+
+def test_integer_operand_of_a_float_gradient():
+    g = tg.grad(product_sum, wrt=1)(np.array([1.5, 2.25]), np.array([1, 2]))
+    assert g.dtype == np.float64
+    np.testing.assert_allclose(g, [1.5, 2.25])
+
+
+def test_same_input_used_twice_gets_both_contributions():
+    x = np.array([0.3, -0.5, 1.2])
+    np.testing.assert_allclose(tg.grad(used_twice)(x), numerical_grad(used_twice, [x]), rtol=1e-7)
+
+
+@pytest.mark.parametrize("y,z", [(np.float32(1.0), np.ones((2, 3), np.float32)), (1.0, np.array(2.0))],
+                         ids=["float32", "float-0d"])
+def test_unused_inputs_get_zero_of_their_kind(y, z):
+    gx, gy, gz = tg.grad(uses_only_first, wrt=(0, 1, 2))(np.ones(2), y, z)
+    np.testing.assert_array_equal(gx, 2.0)
+    for g, v in ((gy, y), (gz, z)):
+        assert type(g) is type(v) and np.all(g == 0) and np.shape(g) == np.shape(v)
+        assert getattr(g, "dtype", None) == getattr(v, "dtype", None)
+
+
+# ---- containers: wrt by name and position, value_and_grad ------------------------------
+
+Layer = namedtuple("Layer", ["W", "b"])
+
+
+def container_loss(scale, params, layer, pair):
+    h = np.tanh(pair[0] @ layer.W + layer.b)
+    return scale * np.sum(h * params["w"][0]) + np.sum(params["w"][1] ** 2) + np.sum(pair[1] * h)
+
+
+def _container_args():
+    rng = np.random.default_rng(6)
+    params = {"w": [rng.normal(size=2), np.float32(0.5)], "unused": rng.normal(size=3)}
+    layer = Layer(rng.normal(size=(3, 2)), rng.normal(size=(1, 2)))
+    pair = (rng.normal(size=(4, 3)), rng.normal(size=(4, 1)))
+    return [0.7, params, layer, pair]
+
+
+def _flat_fd(f, args, i, path):
+    """Central differences w.r.t. one leaf of argument ``i`` (``path`` indexes into it)."""
+    def leaf_fn(v):
+        def put(c, keys):
+            if not keys:
+                return v
+            k, rest = keys[0], keys[1:]
+            if isinstance(c, dict):
+                return {**c, k: put(c[k], rest)}
+            items = list(c)
+            items[k] = put(c[k], rest)
+            return type(c)(*items) if hasattr(c, "_fields") else type(c)(items)
+        moved = list(args)
+        moved[i] = put(args[i], path)
+        return f(*moved)
+    leaf = args[i]
+    for k in path:
+        leaf = leaf[k]
+    return numerical_grad(leaf_fn, [np.asarray(leaf, float) if np.ndim(leaf) else float(leaf)], 0)
+
+
+LEAVES = {1: [("w", 0), ("w", 1), ("unused",)], 2: [(0,), (1,)], 3: [(0,), (1,)]}
+
+
+@pytest.mark.parametrize("wrt", [(1, 2, 3), ("params", "layer", "pair"), ("layer", 1), 2])
+def test_container_gradients_keep_structure(wrt):
+    args = _container_args()
+    value, grads = tg.value_and_grad(container_loss, wrt=wrt)(*args)
+    assert value == pytest.approx(container_loss(*args))
+    names = ["scale", "params", "layer", "pair"]
+    positions = [names.index(w) if isinstance(w, str) else w for w in (wrt if isinstance(wrt, tuple) else (wrt,))]
+    grads = grads if isinstance(wrt, tuple) else (grads,)
+    for pos, g in zip(positions, grads):
+        assert type(g) is type(args[pos])
+        for path in LEAVES[pos]:
+            leaf, x = g, args[pos]
+            for k in path:
+                leaf, x = leaf[k], x[k]
+            if isinstance(x, np.generic):   # a NumPy scalar leaf keeps its type (float32 here)
+                assert type(leaf) is type(x), f"{type(x).__name__} in, {type(leaf).__name__} out"
+            else:
+                _assert_kind(leaf, x, f"{names[pos]}{list(path)}")
+            np.testing.assert_allclose(leaf, _flat_fd(container_loss, args, pos, path), rtol=1e-4, atol=1e-6)
+
+
+# ---- float32 through the benchmark cases' primitives ------------------------------------
+# The losses of benchmarks/ (copied: tests do not import benchmark code), with
+# float32 arrays, float32 scalars and Python floats mixed with float64 constants.
+
+import scipy.special as sp  # noqa: E402
+
+
+def bench_sigmoid(x):
+    return np.sum(1.0 / (1.0 + np.exp(-x)))
+
+
+def bench_gaussian_nll(mu, log_sigma, x):
+    sigma = np.exp(log_sigma)
+    return np.sum(0.5 * ((x - mu) / sigma) ** 2 + log_sigma + 0.5 * np.log(2 * np.pi))
+
+
+def bench_logistic_nll(w, X, t):
+    p = 1.0 / (1.0 + np.exp(-(X @ w)))
+    return -np.sum(t * np.log(p) + (1 - t) * np.log(1 - p))
+
+
+def bench_softmax_loss(W, X, Y):
+    return -np.mean(np.sum(Y * sp.log_softmax(X @ W, axis=1), axis=1))
+
+
+def bench_gauss_nll(K, y):
+    L = np.linalg.cholesky(K)
+    alpha = np.linalg.solve(K, y)
+    return 0.5 * y @ alpha + np.sum(np.log(np.diagonal(L)))
+
+
+def bench_spectrum_loss(x, target):
+    return np.sum((np.abs(np.fft.rfft(x)) - target) ** 2)
+
+
+def bench_logistic_map(r, x):
+    for t in range(10):
+        x = r * x * (1 - x)
+    return x
+
+
+def bench_rnn(W, U, h, xs):
+    for t in range(len(xs)):
+        h = np.tanh(W @ h + U @ xs[t])
+    return np.sum(h ** 2)
+
+
+def bench_quad_tanh(x, A):
+    return 0.5 * x @ A @ x + np.sum(np.tanh(x))
+
+
+def _bench_cases():
+    rng = np.random.default_rng(7)
+    f32 = np.float32
+    A = rng.normal(size=(4, 4))
+    return {
+        "sigmoid": (bench_sigmoid, [rng.normal(size=5).astype(f32)]),
+        "gaussian_nll": (bench_gaussian_nll, [f32(0.3), 0.1, rng.normal(size=6).astype(f32)]),
+        "logistic_nll": (bench_logistic_nll, [rng.normal(size=3).astype(f32), rng.normal(size=(6, 3)).astype(f32),
+                                              (rng.random(6) > 0.5).astype(f32)]),
+        "softmax_loss": (bench_softmax_loss, [rng.normal(size=(3, 4)).astype(f32),
+                                              rng.normal(size=(5, 3)).astype(f32), np.eye(4, dtype=f32)[[0, 1, 2, 3, 0]]]),
+        "gauss_nll": (bench_gauss_nll, [(A @ A.T + 4 * np.eye(4)).astype(f32), rng.normal(size=4).astype(f32)]),
+        "spectrum_loss": (bench_spectrum_loss, [rng.normal(size=8).astype(f32), rng.random(5).astype(f32)]),
+        "logistic_map": (bench_logistic_map, [f32(3.1), f32(0.4)]),
+        "rnn": (bench_rnn, [(0.5 * rng.normal(size=(3, 3))).astype(f32), rng.normal(size=(3, 2)).astype(f32),
+                            rng.normal(size=3).astype(f32), rng.normal(size=(4, 2)).astype(f32)]),
+        "quad_tanh": (bench_quad_tanh, [rng.normal(size=4).astype(f32), A.astype(f32)]),
+    }
+
+
+@pytest.mark.parametrize("name", list(_bench_cases()))
+def test_float32_benchmark_losses(name):
+    f, args = _bench_cases()[name]
+    grads = tg.grad(f, wrt=tuple(range(len(args))))(*args)
+    wide = [float(a) if np.ndim(a) == 0 else np.asarray(a, float) for a in args]
+    for i, (g, x) in enumerate(zip(grads, args)):
+        assert type(g) is type(x) and getattr(g, "dtype", None) == getattr(x, "dtype", None), \
+            f"argument {i}: {type(x).__name__} {getattr(x, 'dtype', '')} in, {type(g).__name__} " \
+            f"{getattr(g, 'dtype', '')} out"
+        want = numerical_grad(f, wide, i)
+        if name == "gauss_nll" and i == 0:   # a symmetric matrix's gradient is symmetric: compare sym parts
+            want = 0.5 * (want + want.T)
+        np.testing.assert_allclose(np.asarray(g, float), want, rtol=2e-3, atol=2e-3)
