@@ -8,6 +8,7 @@ Part two holds targeted cases, each a minimized bug or a pattern named in the
 stress brief.
 """
 import importlib.util
+import re
 import sys
 import tempfile
 import warnings
@@ -18,15 +19,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fd import numerical_grad
+from randprog import Generator, draw_value
 
 import tangentish as tg
-from randprog import Generator, draw_value
 
 try:
     import autograd
     import autograd.numpy  # noqa: F401  (the module the autograd copy imports)
 except ImportError:  # autograd is a test extra: fall back to finite differences alone
     autograd = None
+try:
+    import scipy.special as sp
+except ImportError:  # the softmax benchmark loss needs scipy; the rest run without it
+    sp = None
 
 # ---- random programs --------------------------------------------------------------
 
@@ -417,7 +422,6 @@ PACKINGS = ["dict", "list", "tuple", "namedtuple", "nested"]
 
 def _packed(p: Program, seed: int, packing: str):
     """The program rewritten to read its arguments from one container parameter ``p``."""
-    import re
     body = p.source.split("\n", 1)[1]
     pattern = {"dict": r'p["x\1"]', "list": r"p[\1]", "tuple": r"p[\1]", "namedtuple": r"p.x\1",
                "nested": r'p["layers"][\1]'}[packing]
@@ -577,9 +581,6 @@ def test_container_gradients_keep_structure(wrt):
 # The losses of benchmarks/ (copied: tests do not import benchmark code), with
 # float32 arrays, float32 scalars and Python floats mixed with float64 constants.
 
-import scipy.special as sp  # noqa: E402
-
-
 def bench_sigmoid(x):
     return np.sum(1.0 / (1.0 + np.exp(-x)))
 
@@ -628,7 +629,7 @@ def _bench_cases():
     rng = np.random.default_rng(7)
     f32 = np.float32
     A = rng.normal(size=(4, 4))
-    return {
+    cases = {
         "sigmoid": (bench_sigmoid, [rng.normal(size=5).astype(f32)]),
         "gaussian_nll": (bench_gaussian_nll, [f32(0.3), 0.1, rng.normal(size=6).astype(f32)]),
         "logistic_nll": (bench_logistic_nll, [rng.normal(size=3).astype(f32), rng.normal(size=(6, 3)).astype(f32),
@@ -642,6 +643,9 @@ def _bench_cases():
                             rng.normal(size=3).astype(f32), rng.normal(size=(4, 2)).astype(f32)]),
         "quad_tanh": (bench_quad_tanh, [rng.normal(size=4).astype(f32), A.astype(f32)]),
     }
+    if sp is None:
+        del cases["softmax_loss"]
+    return cases
 
 
 @pytest.mark.parametrize("name", list(_bench_cases()))
