@@ -95,7 +95,8 @@ class Generator:
 
     def unary(self, depth):
         a = self.expr(depth)
-        f = self.pick(["neg", "exp", "log", "tanh", "sin", "sqrt", "abs", "clip"])
+        f = self.pick(["neg", "exp", "log", "tanh", "sin", "sqrt", "abs", "clip", "square", "cos", "log1p",
+                       "cumsum"])
         if f == "neg":
             return Expr(f"(-{a.src})", a.shape)
         if f == "exp":
@@ -104,17 +105,23 @@ class Generator:
             return Expr(f"np.{f}({positive(a).src})", _arr(a))
         if f == "clip":
             return Expr(f"np.clip({a.src}, -0.6, 0.7)", _arr(a))
+        if f == "log1p":
+            return Expr(f"np.log1p({positive(a).src})", _arr(a))
+        if f == "cumsum":
+            return Expr(f"np.cumsum({a.src}, axis=-1)", a.shape) if a.shape else None
         return Expr(f"np.{f}({a.src})", _arr(a))
 
     def reduce(self, depth):
         a = self.expr(depth)
         if not a.shape:
             return None
-        f = self.pick(["sum", "mean", "max"])
+        f = self.pick(["sum", "mean", "max", "var", "std"])
         axis = self.pick([None] + list(range(-len(a.shape), len(a.shape))))
         keep = bool(self.rng.integers(2))
         kw = ("" if axis is None else f", axis={axis}") + (", keepdims=True" if keep else "")
         shape = np.shape(getattr(np, f)(a.ones, axis=axis, keepdims=keep))
+        if f == "std":   # sqrt of a variance that may be 0 (one element): keep it away from the kink
+            return Expr(f"np.sqrt(np.var({a.src}{kw}) + 0.5)", shape)
         if self.rng.random() < 0.3 and f != "max":
             call = f"{a.src}.{f}({kw[2:]})"   # the method spelling
         else:
@@ -145,7 +152,18 @@ class Generator:
             options += [("reshape(3, 2)", (3, 2)), ("reshape((2, 3))", (2, 3))]
         if n == 3:
             options.append(("reshape(1, 3)", (1, 3)))
+        options += [("[:, None]", a.shape[:1] + (1,) + a.shape[1:]), ("[None]", (1,) + a.shape)]
         attr, shape = self.pick(options)
+        if attr.startswith("["):
+            return Expr(f"{a.src}{attr}", shape)
+        if self.rng.random() < 0.25:   # join with another expression of the same shape
+            b = self.expr(depth)
+            if b.shape == a.shape:
+                if self.rng.random() < 0.5:
+                    return Expr(f"np.stack([{a.src}, {b.src}])", (2,) + a.shape)
+                return Expr(f"np.concatenate([{a.src}, {b.src}], axis=-1)", a.shape[:-1] + (2 * a.shape[-1],))
+        if self.rng.random() < 0.2 and a.shape != (2, 3) and _shape(lambda x: np.broadcast_to(x, (2, 3)), a):
+            return Expr(f"np.broadcast_to({a.src}, (2, 3))", (2, 3))
         return Expr(f"{a.src}.{attr}", shape)
 
     def index(self, depth):
@@ -172,7 +190,8 @@ class Generator:
             e = self.expr(self.depth, top=True)
             lines.append(f"    h{k} = {e.src}")
             h = Expr(f"h{k}", e.shape, leaf=True)
-            if self.rng.random() < 0.3:   # an augmented update: the right side broadcasts into h
+            if self.rng.random() < 0.3 and not e.src.startswith("np.broadcast_to("):   # read-only view
+                # an augmented update: the right side broadcasts into h
                 u = self.expr(self.depth - 1)
                 if u.src != h.src and _shape(lambda x, y: x * y, h, u) == np.shape(h.ones):
                     op = self.pick(["+", "-", "*"])

@@ -146,12 +146,16 @@ def test_random_programs_jvp_and_hessian(chunk):
 
 def _check_hessian(p, seed):
     H = tg.hessian(p.f)(*p.args)
-    x = p.args[0]
+    want = None
     if p.f_ag is not None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            want = np.asarray(autograd.hessian(p.f_ag)(*p.args64), float)
-    else:   # the gradient's own central differences (its gradient is checked above)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                want = np.asarray(autograd.hessian(p.f_ag)(*p.args64), float)
+        except Exception:   # autograd cannot run in-place updates (h *= ...)
+            pass
+    if want is None:   # central differences of the gradient (checked above)
+        x = p.args[0]
         G, want = tg.grad(p.f), np.zeros(np.shape(x) * 2)
         for idx in np.ndindex(*np.shape(x)):
             for sign in (1.0, -1.0):
