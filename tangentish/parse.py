@@ -19,6 +19,7 @@ from typing import Callable, Dict, Optional
 import gast
 
 from . import syntax
+from .defaults import bind_defaults
 from .errors import TransformError
 
 
@@ -77,8 +78,11 @@ def parse(fn: Callable) -> Parsed:
         node = _parse_def(source, fn, filename, start)
         is_lambda = False
     node.decorator_list = []
+    namespace = namespace_of(fn)
+    if not bind_defaults(node, fn, namespace):
+        raise _edited(fn, filename, start, "default values")
     parsed = Parsed(fn=fn, node=node, filename=filename, line_offset=start - 1,
-                    namespace=namespace_of(fn), is_lambda=is_lambda)
+                    namespace=namespace, is_lambda=is_lambda)
     return parsed
 
 
@@ -148,12 +152,16 @@ def _check_matches_code(node: gast.FunctionDef, fn, filename: str, start: int) -
     written = [p.id for p in a.posonlyargs + a.args + a.kwonlyargs]
     running = list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
     if written != running:
-        raise TransformError(
-            f"the source of `{fn.__name__}` does not match the running function: it takes "
-            f"({', '.join(running)}) but the source reads ({', '.join(written)})",
-            filename=filename, lineno=start, function=fn.__name__,
-            hint="the file was probably edited after it was imported: reload the module "
-                 "(importlib.reload) or re-run the cell.")
+        raise _edited(fn, filename, start, f"parameters: it takes ({', '.join(running)}) but the "
+                                           f"source reads ({', '.join(written)})")
+
+
+def _edited(fn, filename: str, start: int, what: str) -> TransformError:
+    return TransformError(
+        f"the source of `{fn.__name__}` does not match the running function's {what}",
+        filename=filename, lineno=start, function=fn.__name__,
+        hint="the file was probably edited after it was imported: reload the module "
+             "(importlib.reload) or re-run the cell.")
 
 
 def _candidate_sources(source: str):
