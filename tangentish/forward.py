@@ -19,7 +19,7 @@ from typing import Callable, List, Optional, Sequence, Set
 
 import gast
 
-from . import registry, runtime, syntax, templates
+from . import registry, runtime, syntax, templates, unknown_calls
 from .errors import TransformError
 from .normalize import Unit
 from .resolve import Op, Resolver, bound_arguments
@@ -199,9 +199,7 @@ class ForwardTransform:
         if op.key is not None and _is_numpy_like(op.key):
             raise self.error(stmt, f"no forward-mode template for {what} ({_callable_name(op.key)})",
                              f"register a rule with @tangentish.tangent({_callable_name(op.key)}).")
-        raise self.error(stmt, f"cannot differentiate through {what}: it is not a Python function "
-                               "with source",
-                         "mark it @tangentish.primitive and register a rule with @tangentish.tangent.")
+        raise self.error(stmt, *unknown_calls.explain(op, stmt.value, self.resolver, "tangent"))
 
     def rule(self, stmt, op: Op, result) -> tuple:
         rule_fn = registry.FORWARD.get(op.key)

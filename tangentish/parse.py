@@ -18,7 +18,7 @@ from typing import Callable, Dict, Optional
 
 import gast
 
-from . import syntax
+from . import callables, syntax
 from .defaults import bind_defaults
 from .errors import TransformError
 
@@ -55,6 +55,9 @@ def parse(fn: Callable) -> Parsed:
     generated = getattr(fn, "__tangentish_generated__", None)
     if generated is not None:   # a tangentish derivative: differentiate the code it generated
         return parse(generated)
+    wrapper = callables.as_function(fn)   # a bound method, partial, np.sin, ...: one call of it
+    if wrapper is not None:
+        return parse(wrapper)
     if not isinstance(fn, types.FunctionType):
         raise _not_python(fn)
     code = fn.__code__

@@ -19,7 +19,7 @@ from typing import Callable, Dict, List, Optional
 import gast
 import numpy as np
 
-from . import complexity, control, registry, runtime, syntax, templates
+from . import complexity, control, registry, runtime, syntax, templates, unknown_calls
 from .activity import active_names
 from .errors import TransformError
 from .normalize import Unit
@@ -310,8 +310,7 @@ class ReverseTransform:
             hint = (f"register one with @tangentish.adjoint({name}) (and @tangentish.tangent({name}) for "
                     "forward mode); docs/primitives.md lists the supported functions and shows the form.")
         else:
-            message = f"cannot differentiate through {what}: it is not a Python function with source"
-            hint = "mark it @tangentish.primitive and register a rule with @tangentish.adjoint."
+            message, hint = unknown_calls.explain(op, stmt.value, self.resolver, "adjoint")
         raise self.error(stmt, message, hint)
 
     # -- errors -------------------------------------------------------------------

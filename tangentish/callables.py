@@ -1,0 +1,183 @@
+"""Callables that are not plain Python functions, given a plain function to differentiate.
+
+Users hand ``grad`` bound methods (``grad(model.loss)``), ``functools.partial``
+objects, objects with ``__call__``, and NumPy/math functions that already have
+a rule (``grad(np.sin)``).  None of these has source of its own, but each is
+one call of something that does (or of a primitive with a rule).  So instead
+of teaching every pass about them, we write that call as a tiny Python
+function with source::
+
+    def model_loss(x):                     # for grad(model.loss)
+        return Model.loss(self, x)         # self: the model, read at call time
+
+and differentiate it: the user's method becomes an ordinary callee (its own
+derivative, its own source lines in errors), ``self`` an inactive constant,
+and ``np.sin`` an ordinary primitive with a template.  The wrapper's source is
+registered with linecache, so it reads like any other function in ``.source``
+and in tracebacks.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import itertools
+import math
+import sys
+import types
+from typing import Callable, Dict, List, Optional
+
+from . import registry, resolve
+from .errors import TransformError
+
+_counter = itertools.count(1)
+
+
+def as_function(fn: Callable) -> Optional[types.FunctionType]:
+    """A Python function with source that calls ``fn``, or None when ``fn`` needs none.
+
+    None for a plain user function (it is parsed as it is) and for callables
+    we have nothing to say about (the caller reports those).
+    """
+    if isinstance(fn, types.FunctionType):
+        return _primitive_call(fn) if has_rule(fn) else None
+    if isinstance(fn, types.MethodType):
+        return _method_call(fn)
+    if isinstance(fn, functools.partial):
+        return _partial_call(fn)
+    if has_rule(fn):
+        return _primitive_call(fn)
+    call = getattr(type(fn), "__call__", None)
+    if isinstance(call, types.FunctionType) and not isinstance(fn, type):
+        return _method_call(types.MethodType(call, fn))
+    return None
+
+
+def has_rule(fn) -> bool:
+    """Does ``fn`` differentiate by a registered rule rather than by its source?"""
+    if not resolve.hashable(fn):
+        return False
+    key = resolve.numpy_equivalent(fn)
+    return key in registry.REVERSE or key in registry.FORWARD or key in registry.PRIMITIVES
+
+
+def _method_call(method: types.MethodType) -> Optional[types.FunctionType]:
+    func, owner = method.__func__, method.__self__
+    if not isinstance(func, types.FunctionType):
+        return None
+    cls = owner if isinstance(owner, type) else type(owner)
+    receiver = cls.__name__ if owner is cls else "self"
+    ns: Dict[str, object] = {receiver: owner}
+    if getattr(cls, func.__name__, None) is func and cls.__name__.isidentifier():
+        ns[cls.__name__] = cls
+        callee = f"{cls.__name__}.{func.__name__}"
+    else:   # a classmethod, or a function stored under another name
+        callee = _bind(ns, func.__name__ + "_function", func)
+    label = cls.__name__.lower()
+    name = label if func.__name__ == "__call__" else f"{label}_{func.__name__}"
+    if name == cls.__name__:
+        name += "_call"
+    return _write(name, method, func, callee, [receiver], {}, ns)
+
+
+def _partial_call(p: functools.partial) -> Optional[types.FunctionType]:
+    func = p.func
+    if not isinstance(func, types.FunctionType) or has_rule(func):
+        func = as_function(func) or func
+    if not isinstance(func, types.FunctionType):
+        return None
+    ns: Dict[str, object] = {}
+    callee = _bind(ns, func.__name__, func)
+    fixed = [_bind(ns, f"{func.__name__}_arg{i}", v) for i, v in enumerate(p.args)]
+    keywords = {k: _bind(ns, f"{k}_value", v) for k, v in p.keywords.items()}
+    return _write(f"{func.__name__}_partial", p, func, callee, fixed, keywords, ns)
+
+
+def _primitive_call(fn: Callable) -> types.FunctionType:
+    ns: Dict[str, object] = {}
+    spelled = _spelling(fn, ns)
+    name = getattr(fn, "__name__", "primitive")
+    return _write(name if name.isidentifier() else "primitive", fn, fn, spelled, [], {}, ns,
+                  required_only=True)
+
+
+def _spelling(fn: Callable, ns: Dict[str, object]) -> str:
+    """``np.sin``, ``math.exp``, ``scipy.special.expit``: the dotted name a user would write."""
+    dotted = registry.display_name(fn)
+    root, _, rest = dotted.partition(".")
+    module = sys.modules.get("numpy" if root == "np" else root)
+    if rest and module is not None:
+        obj = module
+        for part in rest.split("."):
+            obj = getattr(obj, part, None)
+        if obj is fn:
+            ns[root] = module
+            return dotted
+    return _bind(ns, getattr(fn, "__name__", "primitive") + "_primitive", fn)
+
+
+def _bind(ns: Dict[str, object], name: str, value) -> str:
+    """Put ``value`` in ``ns`` under ``name`` (made unique); the name, or the literal it is."""
+    if type(value) in (bool, int, str, type(None)) or (type(value) is float and math.isfinite(value)):
+        return repr(value)
+    while name in ns:
+        name += "_"
+    ns[name] = value
+    return name
+
+
+def _parameters(fn: Callable, what: Callable, required_only: bool) -> Optional[List[inspect.Parameter]]:
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        nin = getattr(fn, "nin", None)   # a ufunc on a NumPy without text signatures
+        if nin is None:
+            return None
+        names = ["x"] if nin == 1 else [f"x{i + 1}" for i in range(nin)]
+        return [inspect.Parameter(n, inspect.Parameter.POSITIONAL_ONLY) for n in names]
+    out = []
+    for p in signature.parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or (p.kind == p.KEYWORD_ONLY and p.default is p.empty):
+            code = getattr(what, "__code__", None)
+            raise TransformError(
+                f"cannot differentiate `{getattr(what, '__qualname__', what)}`: it takes "
+                f"{'*' if p.kind == p.VAR_POSITIONAL else '**' if p.kind == p.VAR_KEYWORD else ''}"
+                f"{p.name}{' (keyword-only, no default)' if p.kind == p.KEYWORD_ONLY else ''}",
+                filename=getattr(code, "co_filename", None), lineno=getattr(code, "co_firstlineno", None),
+                function=getattr(what, "__name__", None),
+                hint="list the parameters explicitly, or wrap the call in a def that does.")
+        if p.kind == p.KEYWORD_ONLY:
+            continue   # keeps its default (or the value a partial gave it)
+        if required_only and p.default is not p.empty:
+            break
+        out.append(p)
+    return out
+
+
+def _write(name: str, fn: Callable, what: Callable, callee: str, fixed: List[str],
+           keywords: Dict[str, str], ns: Dict[str, object], required_only: bool = False):
+    """Compile ``def name(params): return callee(*fixed, *params, **keywords)`` with source."""
+    params = _parameters(fn, what, required_only)
+    if params is None:
+        return None
+    taken = set(ns) | set(keywords)
+    if any(p.name in taken or not p.name.isidentifier() for p in params):
+        return None
+    written, defaults = [], []
+    for p in params:
+        if p.default is p.empty:
+            written.append(p.name)
+        else:
+            written.append(f"{p.name}={_bind(ns, p.name + '_default', p.default)}")
+            defaults.append(p.default)
+    arguments = fixed + [p.name for p in params] + [f"{k}={v}" for k, v in keywords.items()]
+    source = (f"def {name}({', '.join(written)}):\n"
+              f"    return {callee}({', '.join(arguments)})\n")
+    filename = f"<tangentish: call of {getattr(what, '__qualname__', name)} #{next(_counter)}>"
+    from .parse import register_source   # parse calls this module: import at use, not at load
+    register_source(filename, source)
+    scope: Dict[str, object] = {}
+    exec(compile(source, filename, "exec"), ns, scope)
+    wrapper = scope[name]
+    wrapper.__defaults__ = tuple(defaults) or None
+    wrapper.__tangentish_calls__ = fn
+    return wrapper

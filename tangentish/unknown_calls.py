@@ -1,0 +1,60 @@
+"""Why a call has no derivative, said in terms of what the user wrote.
+
+The reverse and forward passes meet the same dead end (a callable with neither
+a rule nor source); this module words it once, by what the callee is: a
+variable of the function (known only at run time), a C function, an object
+with ``__call__``, a call with ``*args`` unpacking, or a name that is not
+defined.  Rules missing from tangentish's own NumPy coverage are worded by
+the passes themselves.
+"""
+from __future__ import annotations
+
+import math
+import types
+from typing import Tuple
+
+import gast
+
+from . import syntax
+from .resolve import Op, Resolver
+
+_RULE_HINT = ("mark it @tangentish.primitive and register a rule with @tangentish.{decorator}, or "
+              "write it with NumPy functions tangentish knows (docs/primitives.md).")
+
+
+def explain(op: Op, value, resolver: Resolver, decorator: str) -> Tuple[str, str]:
+    """(message, hint) for the statement value ``value`` whose op has no derivative."""
+    what = f"`{op.label}`" if op.label else "this expression"
+    func = value.func if isinstance(value, gast.Call) else None
+    if op.label.endswith("(*args/**kwargs)"):
+        return (f"cannot differentiate the call {what}: arguments unpacked with * or ** cannot be "
+                "matched to parameters before the call runs",
+                "pass the arguments one by one (f(a, b) rather than f(*args)).")
+    if func is not None and resolver.is_local_value(func):
+        root = func
+        while isinstance(root, (gast.Attribute, gast.Subscript)):
+            root = root.value
+        return (f"cannot differentiate through {what}: `{root.id}` is a variable of the function, so "
+                "which function it calls is known only when it runs (tangentish reads each callee's "
+                "source when it transforms)",
+                "call the function by its module-level name, or capture it in a closure "
+                "(def make_loss(g): def loss(x): return g(x) ...), which tangentish can read.")
+    if func is not None and op.key is None and op.kind == "unknown":
+        name = syntax.dotted_name(func)
+        if name is not None:
+            return (f"cannot differentiate through {what}: `{name}` is not defined where the function "
+                    "was defined (no such global, closure variable or builtin)",
+                    "define or import it at module level before differentiating.")
+    key = op.key
+    if key is math.log:
+        return (f"cannot differentiate {what} with a base argument",
+                "write math.log(x) / math.log(base), or np.log(x) / np.log(base).")
+    if isinstance(key, (types.BuiltinFunctionType, types.BuiltinMethodType)):
+        return (f"cannot differentiate through {what}: it is a C function with no gradient rule "
+                "(and no Python source to read)", _RULE_HINT.format(decorator=decorator))
+    if key is not None and not isinstance(key, (type, types.FunctionType)) and callable(key):
+        return (f"cannot differentiate through {what}: it is a {type(key).__name__} object, not a "
+                "function tangentish can read",
+                "call a Python function or method instead, or " + _RULE_HINT.format(decorator=decorator))
+    return (f"cannot differentiate through {what}: it is not a Python function with source",
+            _RULE_HINT.format(decorator=decorator))
