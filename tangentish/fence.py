@@ -25,6 +25,9 @@ UNSUPPORTED = {
     gast.ClassDef: ("a class definition inside the function", "define the class at module level."),
     gast.Delete: ("`del`", "leave the variable alone; it is freed when the function returns."),
     gast.Raise: (None, None),
+    # anywhere, not only where normalize looks: in an `if` test it bound a name no pass saw
+    gast.NamedExpr: ("an assignment expression `:=`",
+                     "assign on its own line first (y = x * 2), then use the name."),
 }
 
 for _name in ("TryStar", "Match"):

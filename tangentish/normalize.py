@@ -67,10 +67,8 @@ class Unit:
 def normalize(parsed: Parsed) -> Unit:
     fn = parsed.node
     args = fn.args
-    if args.vararg or args.kwarg or args.kwonlyargs or getattr(args, "posonlyargs", None):
-        raise parsed.error("cannot differentiate a function with *args, **kwargs or keyword-only "
-                           "parameters", fn, hint="list the parameters explicitly.")
-    params = [a.id for a in args.args]
+    _check_parameters(parsed)
+    params = [a.id for a in args.posonlyargs + args.args]
     taken = syntax.names_in(fn.body) | set(params) | RESERVED
     namer = Namer(taken)
     n = Normalizer(parsed, namer, params)
@@ -86,6 +84,25 @@ def normalize(parsed: Parsed) -> Unit:
     unit = Unit(parsed, node, params, namer, result=n.result, defaults=defaults, origin=n.origin,
                 loops=n.loops)
     return unit
+
+
+def _check_parameters(parsed: Parsed) -> None:
+    """Refuse ``*args``, ``**kwargs`` and keyword-only parameters, naming the one found.
+
+    Derivatives take their differentiated inputs by position; positional-only
+    parameters (``def f(x, /)``) are plain positional ones to us.
+    """
+    args = parsed.node.args
+    found = ([(f"a *args parameter (`*{args.vararg.id}`)", "take a tuple or list parameter instead (def f(xs): ... xs[0])")]
+             if args.vararg else [])
+    found += [(f"a keyword-only parameter (`{a.id}`)", "make it an ordinary parameter (drop the `*,`)")
+              for a in args.kwonlyargs]
+    if args.kwarg:
+        found.append((f"a **kwargs parameter (`**{args.kwarg.id}`)", "take a dict parameter instead (def f(x, opts): ...)"))
+    if found:
+        what, hint = found[0]
+        raise parsed.error(f"cannot differentiate a function with {what}: derivatives take their "
+                           "inputs by position", parsed.node, hint=hint + ".")
 
 
 class Normalizer(FlowNormalizer, Desugar):
@@ -237,6 +254,12 @@ class Normalizer(FlowNormalizer, Desugar):
                                         hint="build a new value and assign it to a name.")
         self.emit(gast.Expr(value=self.rename(stmt.value)))
 
+    def visit_AnnAssign(self, stmt):
+        """``y: float = x * 2`` is ``y = x * 2``; a bare ``y: float`` does nothing."""
+        if stmt.value is not None:
+            self.visit_Assign(gast.copy_location(
+                gast.Assign(targets=[stmt.target], value=stmt.value, type_comment=None), stmt))
+
     def visit_Pass(self, stmt):
         pass
 
@@ -367,10 +390,11 @@ class Normalizer(FlowNormalizer, Desugar):
             return self.if_expression(expr, hint)
         if isinstance(expr, (gast.ListComp, gast.GeneratorExp)):
             return self.comprehension(expr, hint)
+        if isinstance(expr, gast.JoinedStr):
+            return self.rename(expr)   # a string: no derivative, but print(f"...") must not stop us
         construct = {gast.Lambda: "a lambda inside the function",
                      gast.SetComp: "a set comprehension", gast.DictComp: "a dict comprehension",
-                     gast.NamedExpr: "an assignment expression `:=`",
-                     gast.JoinedStr: "an f-string"}.get(type(expr), f"a `{type(expr).__name__}` expression")
+                     gast.NamedExpr: "an assignment expression `:=`"}.get(type(expr), f"a `{type(expr).__name__}` expression")
         raise self.parsed.error(f"cannot differentiate through {construct} yet", self.current,
                                 hint="compute it in separate assignments.")
 

@@ -174,17 +174,29 @@ def one_like(y):
     """The seed dL/dL = 1, in ``y``'s float dtype; ``grad`` needs a scalar ``y``."""
     if type(y) in _FLOAT_SCALARS:
         return _FLOAT_SCALARS[type(y)]
-    if np.ndim(y) != 0:
+    if not _is_numeric(y) or np.ndim(y) != 0:
         from tangentish.errors import TransformError
         raise TransformError(
-            f"grad needs a function that returns a scalar, but it returned an array "
-            f"of shape {np.shape(y)}",
+            f"grad needs a function that returns a scalar, but it returned {_described(y)}",
             hint="use tangentish.vjp or tangentish.jacobian for vector outputs, or reduce the "
-                 "output (np.sum, np.mean) first.")
+                 "output (np.sum, np.mean) first." if np.ndim(y) or isinstance(y, (tuple, list))
+            else "return the number to differentiate.")
     dtype = getattr(y, "dtype", None)
     if dtype is not None and np.issubdtype(dtype, np.floating):
         return dtype.type(1.0)
     return 1.0
+
+
+def _is_numeric(y) -> bool:
+    return y.dtype.kind in "biufc" if isinstance(y, np.ndarray) else \
+        isinstance(y, (int, float, complex, np.number, np.bool_))
+
+
+def _described(y) -> str:
+    """``an array of shape (2,)``, ``a tuple of 2 values``, ``a str``: what a function returned."""
+    return (f"an array of shape {y.shape}" if isinstance(y, np.ndarray) else
+            f"a {type(y).__name__} of {len(y)} values" if isinstance(y, (tuple, list)) else
+            f"a {type(y).__name__}")
 
 
 def ones_like(y):

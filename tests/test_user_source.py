@@ -175,3 +175,118 @@ def test_math_functions_on_python_floats():
     assert g == pytest.approx(numerical_grad(f, [1.3]), rel=1e-6)
     assert tg.jvp(f)(1.3, 1.0)[1] == pytest.approx(g)
     assert "math.exp(x)" in tg.grad(f).source   # the forward sweep keeps the user's spelling
+
+
+# ---- statements users write that carry no derivative --------------------------------
+
+def test_print_fstring_assert_annotations_and_docstring_leave_the_gradient_alone(capsys):
+    def f(x: np.ndarray, scale: float = 2.0) -> float:
+        """Scaled sum of squares."""
+        label = f"x={x[0]:.2f}"
+        print(label, f"{np.sum(x):.1f}")
+        assert np.all(np.isfinite(x)), f"bad input {x}"
+        y: np.ndarray = scale * x ** 2
+        z: float
+        return np.sum(y)
+    assert_grad_close(f, [X2])
+    np.testing.assert_allclose(tg.jvp(f)(X2, np.ones(2))[1], np.sum(4 * X2))
+    assert "x=0.30" in capsys.readouterr().out
+
+
+def test_positional_only_parameters():
+    def f(x, y, /, z=2.0):
+        return np.sum(x * y * z)
+    assert_grad_close(f, [X2, X2 + 1])
+    np.testing.assert_allclose(tg.grad(f, wrt=1)(X2, X2 + 1), 2 * X2)
+    assert tg.grad(tg.grad(lambda x, /: x ** 3))(2.0) == pytest.approx(12.0)
+
+
+def walrus_in_test(x):
+    if (y := x * 2) > 0:     # once bound a name no pass saw: a silent zero gradient
+        return y
+    return x
+
+
+def star_args(x, *rest):
+    return x * rest[0]
+
+
+def keyword_only(x, *, a=2.0):
+    return x * a
+
+
+def double_star(x, **options):
+    return x * options["a"]
+
+
+def returns_text(x):
+    return "done"
+
+
+def returns_pair(x):
+    return x, x
+
+
+@pytest.mark.parametrize("fn,args,message,hint", [
+    (walrus_in_test, (1.0,), "assignment expression `:=`", "own line"),
+    (star_args, (1.0, 2.0), "*args parameter (`*rest`)", "tuple or list parameter"),
+    (keyword_only, (1.0,), "keyword-only parameter (`a`)", "ordinary parameter"),
+    (double_star, (1.0,), "**kwargs parameter (`**options`)", "dict parameter"),
+    (returns_text, (1.0,), "returned a str", "return the number"),
+    (returns_pair, (1.0,), "returned a tuple of 2 values", "vjp"),
+], ids=lambda v: getattr(v, "__name__", None))
+def test_refused_with_the_user_line_and_a_hint(fn, args, message, hint):
+    with pytest.raises(tg.TransformError) as info:
+        tg.grad(fn)(*args)
+    e = info.value
+    assert message in e.message and hint in e.hint
+    assert e.filename == __file__ and e.function == fn.__name__
+    assert fn.__code__.co_firstlineno <= e.lineno <= fn.__code__.co_firstlineno + 3
+    assert isinstance(e, tg.TangentishError)
+
+
+def calls_a_parameter(x, g=np.sin):
+    return g(x)
+
+
+def log_with_base(x):
+    return math_module.log(x, 2.0)
+
+
+def uses_an_undefined_name(x):
+    return not_defined_anywhere(x)  # noqa: F821
+
+
+class Squarer:
+    def __call__(self, x):
+        return x * x
+
+
+squarer = Squarer()
+
+
+def calls_an_object(x):
+    return squarer(x)
+
+
+def unpacks_arguments(x):
+    pair = (x, x)
+    return np.multiply(*pair)
+
+
+import math as math_module  # noqa: E402 -- read by log_with_base above
+
+
+@pytest.mark.parametrize("fn,message,hint", [
+    (calls_a_parameter, "`g` is a variable of the function", "closure"),
+    (log_with_base, "`math_module.log` with a base argument", "math.log(x) / math.log(base)"),
+    (uses_an_undefined_name, "`not_defined_anywhere` is not defined", "define or import"),
+    (calls_an_object, "it is a Squarer object", "Python function or method"),
+    (unpacks_arguments, "arguments unpacked with * or **", "one by one"),
+], ids=lambda v: getattr(v, "__name__", None))
+def test_calls_without_a_derivative_say_what_the_callee_is(fn, message, hint):
+    for transform in (tg.grad, tg.jvp):
+        with pytest.raises(tg.TransformError) as info:
+            transform(fn)(0.5, *([1.0] if transform is tg.jvp else []))
+        assert message in info.value.message and hint in info.value.hint
+        assert info.value.filename == __file__
