@@ -173,7 +173,7 @@ def _write(name: str, fn: Callable, what: Callable, callee: str, fixed: List[str
     source = (f"def {name}({', '.join(written)}):\n"
               f"    return {callee}({', '.join(arguments)})\n")
     filename = f"<tangentish: call of {getattr(what, '__qualname__', name)} #{next(_counter)}>"
-    from .parse import register_source   # parse calls this module: import at use, not at load
+    from .parse import register_source  # parse calls this module: import at use, not at load
     register_source(filename, source)
     scope: Dict[str, object] = {}
     exec(compile(source, filename, "exec"), ns, scope)

@@ -29,6 +29,7 @@ import gast
 from . import syntax
 from .aliasing import Aliases
 from .desugar import Desugar
+from .local_imports import bind_import
 from .naming import OPERATOR_NAMES, Namer
 from .normalize_flow import FlowNormalizer, LoopInfo
 from .parse import Parsed
@@ -271,8 +272,7 @@ class Normalizer(FlowNormalizer, Desugar):
         self.emit(self.rename(stmt))
 
     def visit_Import(self, stmt):
-        raise self.parsed.error("cannot differentiate a function that imports inside its body", stmt,
-                                hint="move the import to module level.")
+        bind_import(stmt, self.parsed)   # bound once, now; the statement is dropped
 
     visit_ImportFrom = visit_Import
 

@@ -186,7 +186,7 @@ def test_print_fstring_assert_annotations_and_docstring_leave_the_gradient_alone
         print(label, f"{np.sum(x):.1f}")
         assert np.all(np.isfinite(x)), f"bad input {x}"
         y: np.ndarray = scale * x ** 2
-        z: float
+        z: float  # noqa: F842 -- a bare annotation must be accepted
         return np.sum(y)
     assert_grad_close(f, [X2])
     np.testing.assert_allclose(tg.jvp(f)(X2, np.ones(2))[1], np.sum(4 * X2))
@@ -290,3 +290,37 @@ def test_calls_without_a_derivative_say_what_the_callee_is(fn, message, hint):
             transform(fn)(0.5, *([1.0] if transform is tg.jvp else []))
         assert message in info.value.message and hint in info.value.hint
         assert info.value.filename == __file__
+
+
+# ---- imports inside the function body ------------------------------------------------
+
+def test_imports_inside_the_body_bind_like_module_level_ones():
+    def f(x):
+        import math
+
+        import numpy as np
+        import numpy.linalg as la
+        import scipy.special
+        from scipy import special
+        return (np.sum(np.cos(x)) + la.norm(x) + np.sum(special.expit(x))
+                + math.sqrt(2.0) * np.sum(scipy.special.erf(x)))
+    assert_grad_close(f, [X2])
+    source = tg.grad(f).source
+    assert "import numpy.linalg as la" in source and "la.norm(x)" in source
+    np.testing.assert_allclose(tg.jvp(f)(X2, np.ones(2))[1], np.sum(numerical_grad(f, [X2])), rtol=1e-6)
+
+
+def test_a_failing_or_shadowed_import_in_the_body_is_refused():
+    def broken(x):
+        import no_such_module_anywhere  # noqa: F401
+        return x
+
+    def shadowed(x):
+        import numpy as np
+        np = x  # noqa: F811, F841
+        return x
+    with pytest.raises(tg.TransformError, match="No module named") as info:
+        tg.grad(broken)(1.0)
+    assert info.value.lineno == broken.__code__.co_firstlineno + 1
+    with pytest.raises(tg.TransformError, match="both imports and assigns `np`"):
+        tg.grad(shadowed)(1.0)
