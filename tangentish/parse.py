@@ -68,10 +68,11 @@ def parse(fn: Callable) -> Parsed:
         lines, start = inspect.getsourcelines(fn)
     except (OSError, TypeError) as e:
         raise TransformError(
-            f"cannot read the source of `{fn.__qualname__}` ({e})", filename=filename,
-            lineno=code.co_firstlineno, function=fn.__name__,
-            hint="tangentish reads source code: define the function in a file or a notebook "
-                 "cell, not with exec() or an interactive prompt without history.") from None
+            f"cannot read the source of `{fn.__qualname__}` ({e}{_no_source_because(filename)})",
+            filename=filename, lineno=code.co_firstlineno, function=fn.__name__,
+            hint="tangentish reads source code: define the function in a .py file or a notebook "
+                 "cell (python -c, piped stdin, exec() of a string and the plain python prompt "
+                 "keep no source).") from None
     start = max(start, 1)
     source = textwrap.dedent("".join(lines))
     if fn.__name__ == "<lambda>":
@@ -87,6 +88,12 @@ def parse(fn: Callable) -> Parsed:
     parsed = Parsed(fn=fn, node=node, filename=filename, line_offset=start - 1,
                     namespace=namespace, is_lambda=is_lambda)
     return parsed
+
+
+def _no_source_because(filename: str) -> str:
+    """Why a function compiled from ``filename`` has no readable source, when we can tell."""
+    return {"<string>": ": it was compiled from a string (python -c or exec)",
+            "<stdin>": ": it was typed at the prompt or piped to python"}.get(filename, "")
 
 
 def namespace_of(fn: Callable) -> Dict[str, object]:

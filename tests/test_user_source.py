@@ -324,3 +324,100 @@ def test_a_failing_or_shadowed_import_in_the_body_is_refused():
     assert info.value.lineno == broken.__code__.co_firstlineno + 1
     with pytest.raises(tg.TransformError, match="both imports and assigns `np`"):
         tg.grad(shadowed)(1.0)
+
+
+# ---- where the source lives -----------------------------------------------------------
+
+def test_script_with_main_block_redefinition_and_changing_globals(tmp_path):
+    out = run_script(tmp_path, """
+        import numpy as np
+        import tangentish as tg
+
+        def f(x):
+            return x ** 2
+
+        if __name__ == "__main__":
+            def g(x):
+                return np.sum(np.exp(x))
+            print(tg.grad(g)(np.zeros(2)).tolist())
+            print(tg.grad(f)(3.0))
+            first = tg.grad(f)
+            def f(x):                       # redefined later in the same file
+                return x ** 3
+            print(tg.grad(f)(3.0), first(3.0))
+            C = 2.0
+            def k(x):
+                return C * x
+            gk = tg.grad(k)
+            print(gk(1.0))
+            C = 3.0                         # a global the function reads, changed between calls
+            print(gk(1.0))
+            print(tg.grad(lambda x: x ** 2)(3.0), tg.grad(lambda x: x ** 3)(3.0))
+    """)
+    assert out.split("\n")[:5] == ["[1.0, 1.0]", "6.0", "27.0 6.0", "2.0", "3.0"]
+    assert out.split("\n")[5] == "6.0 27.0"
+
+
+def test_windows_line_endings_tabs_and_an_encoding_cookie(tmp_path):
+    (tmp_path / "crlf.py").write_bytes(
+        b"import numpy as np\r\nimport tangentish as tg\r\n\r\ndef f(x):\r\n\ty = np.sin(x)\r\n"
+        b"\treturn y * x\r\n\r\nprint(tg.grad(f)(0.5))\r\nprint(tg.grad(lambda x: x ** 2)(3.0))\r\n")
+    (tmp_path / "latin.py").write_bytes(
+        b"# -*- coding: latin-1 -*-\nimport numpy as np\nimport tangentish as tg\n# caf\xe9\n"
+        b"def f(x):\n    s = 'caf\xe9'\n    return np.sin(x)\nprint(tg.grad(f)(0.0))\n")
+    env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    for name, expected in [("crlf.py", [np.cos(0.5) * 0.5 + np.sin(0.5), 6.0]), ("latin.py", [1.0])]:
+        done = subprocess.run([sys.executable, name], capture_output=True, text=True, env=env,
+                              cwd=str(tmp_path))
+        assert done.returncode == 0, done.stderr
+        assert [float(v) for v in done.stdout.split()] == pytest.approx(expected)
+
+
+def test_python_dash_c_is_refused_with_a_hint():
+    env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    code = "import tangentish as tg\ndef f(x):\n    return x ** 2\ntg.grad(f)(2.0)\n"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode != 0
+    assert "TransformError: cannot read the source of `f`" in done.stderr
+    assert 'File "<string>", line 2, in f' in done.stderr
+    assert "python -c" in done.stderr
+
+
+def run_cell(number, source):
+    """Run ``source`` the way IPython runs a cell: compiled under a name it keeps in linecache."""
+    import linecache
+    name = f"<ipython-input-{number}-0123456789ab>"
+    linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+    ns = {"np": np}
+    exec(compile(source, name, "exec"), ns)
+    return ns, name
+
+
+def test_ipython_style_cells_and_a_redefinition_in_a_later_cell():
+    first, _ = run_cell(3, "def f(x):\n    return np.sum(np.sin(x) ** 2)\ng = lambda x: x ** 3\n")
+    np.testing.assert_allclose(tg.grad(first["f"])(X2), 2 * np.sin(X2) * np.cos(X2))
+    assert tg.grad(first["g"])(2.0) == pytest.approx(12.0)
+    second, _ = run_cell(4, "def f(x):\n    return np.sum(np.cos(x))\n")
+    np.testing.assert_allclose(tg.grad(second["f"])(X2), -np.sin(X2))
+    third, name = run_cell(5, "def h(x):\n    with open('f'):\n        return x\n")
+    with pytest.raises(tg.TransformError) as info:
+        tg.grad(third["h"])(1.0)
+    assert (info.value.filename, info.value.lineno) == (name, 2)
+    assert "with open('f'):" in str(info.value)
+
+
+def test_exec_string_registered_in_linecache_reads_like_a_cell():
+    ns, _ = run_cell(7, "def from_string(x):\n    return np.tanh(x)\n")
+    assert tg.grad(ns["from_string"])(0.3) == pytest.approx(1 - np.tanh(0.3) ** 2)
+
+
+def test_runtime_failure_shows_the_generated_line():
+    import traceback
+
+    def bad(x):
+        return np.sum(np.log(x) @ x)
+    with pytest.raises(ValueError) as info:
+        tg.grad(bad)(np.ones((2, 3)))
+    frames = traceback.extract_tb(info.value.__traceback__)
+    generated = [f for f in frames if f.filename.startswith("<tangentish: dbad_dx")]
+    assert generated and generated[-1].line == "matmul = log @ x"
