@@ -24,9 +24,11 @@ import itertools
 import math
 import sys
 import types
+import weakref
 from typing import Callable, Dict, List, Optional
 
-from . import registry, resolve
+from . import registry
+from .equivalents import hashable, numpy_equivalent
 from .errors import TransformError
 
 _counter = itertools.count(1)
@@ -52,11 +54,40 @@ def as_function(fn: Callable) -> Optional[types.FunctionType]:
     return None
 
 
+#: wrappers made for callables met inside user functions, so each is transformed once
+_made: weakref.WeakValueDictionary[tuple, types.FunctionType] = weakref.WeakValueDictionary()
+
+
+def callee_function(obj) -> Optional[types.FunctionType]:
+    """The wrapper for a method, partial or callable object that a user function calls, or None.
+
+    The same object (a bound method is made anew at each attribute access, so
+    it is keyed by function and receiver) gives the same wrapper, so its
+    derivative is cached like any callee's.  NumPy's and SciPy's own callable
+    objects (``np.vectorize``) are left to the caller's error.
+    """
+    if isinstance(obj, (type, types.FunctionType)) or not callable(obj):
+        return None
+    if type(obj).__module__.split(".")[0] in ("numpy", "scipy"):
+        return None
+    key = (id(obj.__func__), id(obj.__self__)) if isinstance(obj, types.MethodType) else (id(obj),)
+    wrapper = _made.get(key)
+    if wrapper is None:
+        try:
+            wrapper = as_function(obj)
+        except TransformError:   # *args and the like: the caller explains the call it cannot follow
+            return None
+        if wrapper is None:
+            return None
+        _made[key] = wrapper
+    return wrapper
+
+
 def has_rule(fn) -> bool:
     """Does ``fn`` differentiate by a registered rule rather than by its source?"""
-    if not resolve.hashable(fn):
+    if not hashable(fn):
         return False
-    key = resolve.numpy_equivalent(fn)
+    key = numpy_equivalent(fn)
     return key in registry.REVERSE or key in registry.FORWARD or key in registry.PRIMITIVES
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import builtins
 import inspect
-import math
 import operator
 import types
 from dataclasses import dataclass, field
@@ -17,7 +16,8 @@ from typing import Dict, List, Optional, Set
 import gast
 import numpy as np
 
-from . import registry, syntax
+from . import callables, registry, syntax
+from .equivalents import hashable, numpy_equivalent
 
 BINOPS = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -37,35 +37,6 @@ VARARG_METHODS = {"reshape", "transpose"}
 ARRAY_ATTRIBUTES = {"T": np.transpose, "real": np.real, "imag": np.imag}
 #: attributes that carry no derivative
 INERT_ATTRIBUTES = {"shape", "size", "ndim", "dtype", "itemsize", "nbytes", "strides", "flags"}
-#: builtins that behave as a NumPy function of their argument
-BUILTIN_FUNCTIONS = {abs: np.absolute}
-#: ``math`` functions on Python floats: the same derivative as the NumPy ufunc
-#: (the forward sweep keeps ``math.exp(x)``, so values stay Python floats)
-MATH_FUNCTIONS = {
-    math.exp: np.exp, math.log: np.log, math.sqrt: np.sqrt, math.log1p: np.log1p,
-    math.expm1: np.expm1, math.log2: np.log2, math.log10: np.log10, math.pow: np.power,
-    math.sin: np.sin, math.cos: np.cos, math.tan: np.tan, math.asin: np.arcsin,
-    math.acos: np.arccos, math.atan: np.arctan, math.atan2: np.arctan2, math.sinh: np.sinh,
-    math.cosh: np.cosh, math.tanh: np.tanh, math.asinh: np.arcsinh, math.acosh: np.arccosh,
-    math.atanh: np.arctanh, math.fabs: np.absolute, math.hypot: np.hypot,
-    math.degrees: np.degrees, math.radians: np.radians, math.copysign: np.copysign,
-    math.fmod: np.fmod, math.floor: np.floor, math.ceil: np.ceil, math.trunc: np.trunc,
-    math.isfinite: np.isfinite, math.isnan: np.isnan, math.isinf: np.isinf,
-}
-#: ... but only with this many arguments: ``math.log(x, base)`` is not ``np.log(x, out)``
-MATH_ARITY = {math.log: 1, math.hypot: 2}
-
-
-def numpy_equivalent(obj, nargs: Optional[int] = None):
-    """The key whose rule ``obj`` shares (``abs`` -> ``np.absolute``, ``math.exp`` -> ``np.exp``)."""
-    if not hashable(obj):
-        return obj
-    if obj in MATH_FUNCTIONS:
-        arity = MATH_ARITY.get(obj)
-        return obj if arity is not None and nargs not in (None, arity) else MATH_FUNCTIONS[obj]
-    return BUILTIN_FUNCTIONS.get(obj, obj)
-
-
 @dataclass
 class Op:
     """One primitive application: ``key(*args, **kwargs)``, spelled ``label`` by the user."""
@@ -177,6 +148,9 @@ class Resolver:
             return Op("nondiff", key, args, kwargs, label)
         if isinstance(key, types.FunctionType) or hasattr(key, "__tangentish_generated__"):
             return Op("user", key, args, kwargs, label)
+        wrapper = callables.callee_function(key)   # model.loss(x), partial(f, a=1)(x), layer(x)
+        if wrapper is not None:
+            return Op("user", wrapper, args, kwargs, label)
         return Op("unknown", key, args, kwargs, label)
 
 
@@ -194,14 +168,6 @@ def bound_arguments(fn, args, kwargs) -> Optional[List[tuple]]:
     except (TypeError, ValueError):
         return None
     return [(name, node) for name, node in bound.arguments.items() if isinstance(node, gast.AST)]
-
-
-def hashable(obj) -> bool:
-    try:
-        hash(obj)
-    except TypeError:
-        return False
-    return True
 
 
 def _op_label(op) -> str:

@@ -34,11 +34,15 @@ def explain(op: Op, value, resolver: Resolver, decorator: str) -> Tuple[str, str
         root = func
         while isinstance(root, (gast.Attribute, gast.Subscript)):
             root = root.value
-        return (f"cannot differentiate through {what}: `{root.id}` is a variable of the function, so "
-                "which function it calls is known only when it runs (tangentish reads each callee's "
-                "source when it transforms)",
-                "call the function by its module-level name, or capture it in a closure "
-                "(def make_loss(g): def loss(x): return g(x) ...), which tangentish can read.")
+        message = (f"cannot differentiate through {what}: `{root.id}` is a variable of the function, "
+                   "so which function it calls is known only when it runs (tangentish reads each "
+                   "callee's source when it transforms)")
+        if root.id in ("self", "cls"):
+            method = func.attr if isinstance(func, gast.Attribute) and func.value is root else "__call__"
+            return message, (f"call the method through its class, ClassName.{method}({root.id}, ...): "
+                             "that names one function, whose source tangentish reads.")
+        return message, ("call the function by its module-level name, or capture it in a closure "
+                         "(def make_loss(g): def loss(x): return g(x) ...), which tangentish can read.")
     if func is not None and op.key is None and op.kind == "unknown":
         name = syntax.dotted_name(func)
         if name is not None:

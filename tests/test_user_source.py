@@ -258,8 +258,8 @@ def uses_an_undefined_name(x):
 
 
 class Squarer:
-    def __call__(self, x):
-        return x * x
+    def __call__(self, *xs):     # *args: no call of it can be matched to parameters
+        return xs[0] * xs[0]
 
 
 squarer = Squarer()
@@ -421,3 +421,51 @@ def test_runtime_failure_shows_the_generated_line():
     frames = traceback.extract_tb(info.value.__traceback__)
     generated = [f for f in frames if f.filename.startswith("<tangentish: dbad_dx")]
     assert generated and generated[-1].line == "matmul = log @ x"
+
+
+# ---- methods, partials and callable objects called inside a user function ------------
+
+class Layer:
+    def __init__(self, W):
+        self.W = W
+
+    def __call__(self, x):
+        return np.tanh(self.W @ x)
+
+    def penalty(self, x):
+        return np.sum(x ** 2)
+
+    def loss(self, x):
+        return np.sum(Layer.__call__(self, x)) + Layer.penalty(self, x)
+
+    def loss_via_self(self, x):
+        return self.penalty(x)
+
+
+LAYER = Layer(np.array([[1.0, 2.0], [0.5, -1.0]]))
+
+
+def _weighted(x, w):
+    return np.sum(w * x ** 2)
+
+
+def uses_objects(x):
+    return np.sum(LAYER(x)) + LAYER.penalty(x) + WEIGHTED(x)
+
+
+WEIGHTED = __import__("functools").partial(_weighted, w=np.array([1.0, 3.0]))
+
+
+def test_global_objects_methods_and_partials_called_inside():
+    assert_grad_close(uses_objects, [X2])
+    np.testing.assert_allclose(tg.jvp(uses_objects)(X2, np.ones(2))[1],
+                               np.sum(numerical_grad(uses_objects, [X2])), rtol=1e-6)
+    source = tg.grad(uses_objects).source
+    assert "LAYER(x)" in source and "dlayer_penalty_dx" in source
+
+
+def test_self_method_calls_inside_a_method():
+    assert_grad_close(LAYER.loss, [X2])
+    with pytest.raises(tg.TransformError) as info:
+        tg.grad(LAYER.loss_via_self)(X2)
+    assert "Layer" not in info.value.message and "ClassName.penalty(self, ...)" in info.value.hint
