@@ -83,9 +83,10 @@ class Transformed:
     # -- building -------------------------------------------------------------
     @property
     def derivative(self) -> pipeline.Derivative:
-        if self._derivative is None:
-            self._derivative = self._build()
-        return self._derivative
+        d = self._derivative
+        if d is None or not d.is_current():   # built from functions the user has since replaced
+            d = self._derivative = self._build()
+        return d
 
     def _build(self) -> pipeline.Derivative:
         return pipeline.retargeted(pipeline.reverse_derivative(self.fn, self.wrt, self._mode), self.target)

@@ -70,25 +70,50 @@ class Derivative:
         out.append(self)
         return out
 
+    def is_current(self) -> bool:
+        """Do the user's names still mean the functions and modules this code was built from?
+
+        Values (arrays, numbers) are re-read before each call by `refresh`, but
+        a name that now holds another function (``helper`` redefined, ``act =
+        np.sin`` after ``act = np.tanh``) chose the rules and callee derivatives
+        of the backward sweep: running on would pair a new forward value with
+        the old derivative.  Such a derivative must be built again.
+        """
+        ns = self.emitted.namespace
+        for name, value in self._current_values():
+            old = ns.get(name, _MISSING)
+            if value is not old and (_chooses_code(old) or _chooses_code(value)):
+                return False
+        return ((self.upstream is None or self.upstream.is_current())
+                and all(c.is_current() for c in self.callees))
+
+    def _current_values(self):
+        for name, cell, globs in self._refresh:
+            if cell is not None:
+                try:
+                    yield name, cell.cell_contents
+                except ValueError:
+                    continue
+            else:
+                value = globs.get(name, _MISSING)
+                if value is not _MISSING:
+                    yield name, value
+
     def refresh(self) -> None:
         """Re-read the user's globals and closure cells the code uses (they may have changed)."""
         if self.upstream is not None:
             self.upstream.refresh()
         ns = self.emitted.namespace
-        for name, cell, globs in self._refresh:
-            if cell is not None:
-                try:
-                    value = cell.cell_contents
-                except ValueError:
-                    continue
-            else:
-                value = globs.get(name, _MISSING)
-                if value is _MISSING:
-                    continue
+        for name, value in self._current_values():
             if ns.get(name, _MISSING) is not value:
                 ns[name] = value
         for c in self.callees:
             c.refresh()
+
+
+def _chooses_code(value) -> bool:
+    """A function, class or module: a name holding one decided which code was generated."""
+    return value is not _MISSING and (callable(value) or isinstance(value, types.ModuleType))
 
 
 def _split_imports(source: str):
@@ -150,7 +175,7 @@ def reverse_derivative(fn: Callable, wrt: Tuple, mode: str, complex_args: Tuple 
     (the rules applied to them are then wrapped for the complex convention).
     """
     return cached(fn, ("reverse", wrt, mode, complex_args),
-                  lambda: _build_reverse(fn, wrt, mode, complex_args))
+                  lambda: _build_reverse(fn, wrt, mode, complex_args), Derivative.is_current)
 
 
 #: user functions being transformed right now (a call back into one is recursion)
@@ -211,7 +236,7 @@ def _finish(d: Derivative, parsed_fn: Callable) -> Derivative:
 
 def forward_derivative(fn: Callable, wrt: Tuple, mode: str) -> Derivative:
     """The cached forward-mode derivative of ``fn`` (``mode``: ``"jvp"`` or ``"tangent"``)."""
-    return cached(fn, ("forward", wrt, mode), lambda: _build_forward(fn, wrt, mode))
+    return cached(fn, ("forward", wrt, mode), lambda: _build_forward(fn, wrt, mode), Derivative.is_current)
 
 
 #: user functions whose forward derivative is being built (a call back into one is recursion)

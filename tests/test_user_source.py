@@ -469,3 +469,47 @@ def test_self_method_calls_inside_a_method():
     with pytest.raises(tg.TransformError) as info:
         tg.grad(LAYER.loss_via_self)(X2)
     assert "Layer" not in info.value.message and "ClassName.penalty(self, ...)" in info.value.hint
+
+
+# ---- a name that now holds another function: the derivative is built again ------------
+
+def _helper(x):
+    return x ** 2
+
+
+def _calls_helper(x):
+    return _helper(x) * 1.0
+
+
+ACTIVATION = np.tanh
+
+
+def _activated(x):
+    return np.sum(ACTIVATION(x))
+
+
+def test_redefined_callee_and_rebound_alias_are_not_served_stale(monkeypatch):
+    g = tg.grad(_calls_helper)
+    assert g(2.0) == pytest.approx(4.0)
+    monkeypatch.setitem(globals(), "_helper", lambda x: x ** 3)
+    assert g(2.0) == pytest.approx(12.0)                  # the same grad object
+    assert tg.grad(_calls_helper)(2.0) == pytest.approx(12.0)   # and a new one (cache)
+    assert tg.jvp(_calls_helper)(2.0, 1.0)[1] == pytest.approx(12.0)
+    a = tg.grad(_activated)
+    np.testing.assert_allclose(a(X2), 1 - np.tanh(X2) ** 2)
+    monkeypatch.setitem(globals(), "ACTIVATION", np.sin)
+    np.testing.assert_allclose(a(X2), np.cos(X2))
+
+
+def test_closure_cell_rebound_to_another_function():
+    def act(v):
+        return np.tanh(v)
+
+    def f(x):
+        return np.sum(act(x))
+    g = tg.grad(f)
+    np.testing.assert_allclose(g(X2), 1 - np.tanh(X2) ** 2)
+
+    def act(v):  # noqa: F811 -- rebinding the cell f reads
+        return np.exp(v)
+    np.testing.assert_allclose(g(X2), np.exp(X2))
