@@ -7,7 +7,6 @@ user's line.  Decorators are dropped: we differentiate the function body.
 """
 from __future__ import annotations
 
-import ast
 import builtins
 import inspect
 import linecache
@@ -18,9 +17,11 @@ from typing import Callable, Dict, Optional
 
 import gast
 
-from . import callables, syntax
+from . import callables
+from .bytecode import same_bytecode
 from .defaults import bind_defaults
 from .errors import TransformError
+from .lambdas import find_lambda
 
 
 @dataclass
@@ -76,7 +77,7 @@ def parse(fn: Callable) -> Parsed:
     start = max(start, 1)
     source = textwrap.dedent("".join(lines))
     if fn.__name__ == "<lambda>":
-        node = _find_lambda(fn, source, filename, start)
+        node = find_lambda(fn, source, filename, start)
         is_lambda = True
     else:
         node = _parse_def(source, fn, filename, start)
@@ -116,10 +117,15 @@ def _not_python(fn) -> TransformError:
         kind = f"a {type(fn).__name__} object, not a Python function"
     else:
         kind = "not a Python function"
+    if getattr(fn, "__wrapped__", None) is not None:   # functools.lru_cache, np.vectorize-like wrappers
+        hint = (f"differentiate the function it wraps: tangentish.grad({what}.__wrapped__), if the "
+                "wrapper leaves the value unchanged.")
+    else:
+        hint = ("wrap it in a Python function (def f(x): return np.sin(x)), or register a rule for "
+                "it with @tangentish.primitive and @tangentish.adjoint.")
     return TransformError(
         f"cannot differentiate `{what}`: it is {kind}, so there is no Python source to transform",
-        hint="wrap it in a Python function (def f(x): return np.sin(x)), or register a rule for "
-             "it with @tangentish.primitive and @tangentish.adjoint.")
+        hint=hint)
 
 
 def _wrapper(fn) -> TransformError:
@@ -156,7 +162,8 @@ def _parse_def(source: str, fn, filename: str, start: int) -> gast.FunctionDef:
 
 
 def _check_matches_code(node: gast.FunctionDef, fn, filename: str, start: int) -> None:
-    """The source must be the running function's: a file edited since import is not."""
+    """The source must be the running function's: a file edited since import, or another
+    ``<string>`` (exec, python -c) at the same line, is not."""
     code = fn.__code__
     a = node.args
     written = [p.id for p in a.posonlyargs + a.args + a.kwonlyargs]
@@ -164,6 +171,9 @@ def _check_matches_code(node: gast.FunctionDef, fn, filename: str, start: int) -
     if written != running:
         raise _edited(fn, filename, start, f"parameters: it takes ({', '.join(running)}) but the "
                                            f"source reads ({', '.join(written)})")
+    if not same_bytecode(node, code):
+        raise _edited(fn, filename, start, "code (the text found at its file and line compiles to "
+                                           "other instructions)")
 
 
 def _edited(fn, filename: str, start: int, what: str) -> TransformError:
@@ -172,78 +182,6 @@ def _edited(fn, filename: str, start: int, what: str) -> TransformError:
         filename=filename, lineno=start, function=fn.__name__,
         hint="the file was probably edited after it was imported: reload the module "
              "(importlib.reload) or re-run the cell.")
-
-
-def _candidate_sources(source: str):
-    """The lambda's lines may be a fragment (inside a call spanning lines): trim until it parses.
-
-    Returns the text that parses, or None.
-    """
-    lines = source.splitlines()
-    for end in range(len(lines), 0, -1):
-        text = "\n".join(lines[:end])
-        for attempt in [text, "(" + text + "\n)", *_closers_trimmed(text)]:
-            try:
-                gast.parse(attempt)
-            except SyntaxError:
-                continue
-            return attempt
-    return None
-
-
-def _closers_trimmed(text: str):
-    """``text`` with trailing ``,`` and closing brackets of an enclosing call removed, one at a time."""
-    text = text.rstrip()
-    while text and text[-1] in ",)]}":
-        text = text[:-1].rstrip()
-        yield text
-
-
-def _find_lambda(fn, source: str, filename: str, start: int) -> gast.FunctionDef:
-    """Pick the lambda on its line whose code matches ``fn``'s, and make it a def."""
-    code = fn.__code__
-    text = _candidate_sources(source)
-    if text is None:
-        raise TransformError("cannot parse the line that defines this lambda", filename=filename,
-                             lineno=start, function="<lambda>",
-                             hint="give the function a name with def.")
-    lambdas = [n for n in gast.walk(gast.parse(text)) if isinstance(n, gast.Lambda)]
-    on_line = [lam for lam in lambdas if lam.lineno + start - 1 == code.co_firstlineno] or lambdas
-    matches = [lam for lam in on_line if _same_code(lam, code)]
-    # several identical lambdas on one line have the same derivative: any of them will do
-    if not matches or len({syntax.to_source(m) for m in matches}) > 1:
-        raise TransformError(
-            "cannot tell which lambda on this line is the one to differentiate" if matches else
-            "cannot find this lambda's source on its line", filename=filename,
-            lineno=code.co_firstlineno, function="<lambda>",
-            hint="give the function a name with def, or put each lambda on its own line.")
-    lam = matches[0]
-    node = gast.FunctionDef(name="<lambda>", args=lam.args, body=[gast.Return(value=lam.body)],
-                            decorator_list=[], returns=None, type_comment=None, type_params=[])
-    gast.copy_location(node, lam)
-    node.body[0].lineno = lam.lineno
-    return node
-
-
-def _same_code(lam: gast.Lambda, code) -> bool:
-    """Does compiling ``lam`` give ``code``'s arguments, names and constants?
-
-    Free variables compile as globals here, so names are compared as one set.
-    """
-    try:
-        module = compile(ast.Expression(syntax.to_ast(lam)), "<lambda>", "eval")
-    except SyntaxError:
-        return False
-    mine = next((c for c in module.co_consts if isinstance(c, types.CodeType)), None)
-    if mine is None:
-        return False
-
-    def consts(c):
-        return [k for k in c.co_consts if not isinstance(k, types.CodeType) and k is not None]
-
-    return (mine.co_varnames[:mine.co_argcount] == code.co_varnames[:code.co_argcount]
-            and set(mine.co_names) | set(mine.co_freevars) == set(code.co_names) | set(code.co_freevars)
-            and consts(mine) == consts(code))
 
 
 def register_source(filename: str, source: str) -> None:

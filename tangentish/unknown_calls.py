@@ -30,6 +30,9 @@ def explain(op: Op, value, resolver: Resolver, decorator: str) -> Tuple[str, str
         return (f"cannot differentiate the call {what}: arguments unpacked with * or ** cannot be "
                 "matched to parameters before the call runs",
                 "pass the arguments one by one (f(a, b) rather than f(*args)).")
+    if isinstance(func, gast.Lambda):
+        return ("cannot differentiate a lambda called where it is written",
+                "assign it to a name first (sq = lambda y: y * y, then sq(x)): named lambdas are inlined.")
     if func is not None and resolver.is_local_value(func):
         root = func
         while isinstance(root, (gast.Attribute, gast.Subscript)):
