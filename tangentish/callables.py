@@ -83,6 +83,25 @@ def callee_function(obj) -> Optional[types.FunctionType]:
     return wrapper
 
 
+def user_site(wrapper) -> Optional[dict]:
+    """``filename``/``lineno``/``function`` of the user function a wrapper calls, for run-time errors.
+
+    A "returns a vector" error about ``grad(model.loss)`` should point at
+    ``def loss``, not at the one-line wrapper.  None for anything else.
+    """
+    target = getattr(wrapper, "__tangentish_calls__", None)
+    while isinstance(target, functools.partial):
+        target = target.func
+    if isinstance(target, types.MethodType):
+        target = target.__func__
+    elif target is not None and not isinstance(target, types.FunctionType):
+        target = getattr(type(target), "__call__", None)
+    if not isinstance(target, types.FunctionType) or has_rule(target):
+        return None
+    code = target.__code__
+    return dict(filename=code.co_filename, lineno=code.co_firstlineno, function=target.__name__)
+
+
 def has_rule(fn) -> bool:
     """Does ``fn`` differentiate by a registered rule rather than by its source?"""
     if not hashable(fn):

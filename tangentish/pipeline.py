@@ -14,8 +14,8 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import gast
 
+from . import callables, fence, forward, optimize, retarget, reverse, templates
 from . import emit as emit_pass
-from . import fence, forward, optimize, retarget, reverse, templates
 from .cache import cached
 from .normalize import normalize
 from .parse import parse
@@ -219,6 +219,9 @@ def _build_reverse_unit(fn: Callable, wrt: Tuple, mode: str, complex_args: Tuple
 
 def _return_site(unit) -> Dict[str, object]:
     """Where run-time errors about the result point: the user's last ``return`` line."""
+    site = callables.user_site(unit.parsed.fn)   # grad(model.loss): at `def loss`, not the wrapper
+    if site is not None:
+        return site
     returns = [n for n in gast.walk(unit.parsed.node) if isinstance(n, gast.Return)]
     return unit.parsed.where(max(returns, key=lambda r: r.lineno) if returns else None)
 

@@ -589,3 +589,37 @@ def test_wrapped_objects_point_at_what_they_wrap():
         tg.grad(cached_square)(2.0)
     assert "tangentish.grad(cached_square.__wrapped__)" in info.value.hint
     assert tg.grad(cached_square.__wrapped__)(2.0) == pytest.approx(4.0)
+
+
+def test_errors_about_a_method_point_at_the_method_not_the_wrapper():
+    class Model:
+        def per_example(self, x):
+            return x * 2
+
+        def uses_with(self, x):
+            with open(os.devnull):
+                return x
+    m = Model()
+    with pytest.raises(tg.TransformError, match="returned an array of shape") as info:
+        tg.grad(m.per_example)(X2)
+    assert (info.value.filename, info.value.lineno) == (__file__, Model.per_example.__code__.co_firstlineno)
+    with pytest.raises(tg.TransformError, match="`with` block") as info:
+        tg.grad(m.uses_with)(X2)
+    assert info.value.lineno == Model.uses_with.__code__.co_firstlineno + 1
+
+
+def test_stacked_grad_decorators_and_star_import(tmp_path):
+    @tg.grad
+    @tg.grad
+    def f(x):
+        return x ** 4
+    assert f(2.0) == pytest.approx(48.0)
+    out = run_script(tmp_path, """
+        from numpy import *
+        import tangentish as tg
+        def f(x):
+            return sum(sin(x) * exp(x))
+        print(tg.grad(f)(array([0.1, 0.2])).tolist())
+    """)
+    x = np.array([0.1, 0.2])
+    np.testing.assert_allclose(eval(out), (np.cos(x) + np.sin(x)) * np.exp(x))
