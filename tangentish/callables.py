@@ -126,7 +126,8 @@ def _method_call(method: types.MethodType) -> Optional[types.FunctionType]:
     name = label if func.__name__ == "__call__" else f"{label}_{func.__name__}"
     if name == cls.__name__:
         name += "_call"
-    return _write(name, method, func, callee, [receiver], {}, ns)
+    kind = "classmethod" if owner is cls else "bound method"
+    return _write(name, method, func, callee, [receiver], {}, ns, f"{cls.__name__}.{func.__name__} ({kind})")
 
 
 def _partial_call(p: functools.partial) -> Optional[types.FunctionType]:
@@ -139,14 +140,17 @@ def _partial_call(p: functools.partial) -> Optional[types.FunctionType]:
     callee = _bind(ns, func.__name__, func)
     fixed = [_bind(ns, f"{func.__name__}_arg{i}", v) for i, v in enumerate(p.args)]
     keywords = {k: _bind(ns, f"{k}_value", v) for k, v in p.keywords.items()}
-    return _write(f"{func.__name__}_partial", p, func, callee, fixed, keywords, ns)
+    bound = [repr(v) if type(v) in (int, float, bool, str) else "..." for v in p.args]
+    bound += [f"{k}={v!r}" if type(v) in (int, float, bool, str) else f"{k}=..." for k, v in p.keywords.items()]
+    return _write(f"{func.__name__}_partial", p, func, callee, fixed, keywords, ns,
+                  f"functools.partial({', '.join([func.__name__] + bound)})")
 
 
 def _primitive_call(fn: Callable) -> types.FunctionType:
     ns: Dict[str, object] = {}
     spelled = _spelling(fn, ns)
     name = getattr(fn, "__name__", "primitive")
-    return _write(name if name.isidentifier() else "primitive", fn, fn, spelled, [], {}, ns,
+    return _write(name if name.isidentifier() else "primitive", fn, fn, spelled, [], {}, ns, spelled,
                   required_only=True)
 
 
@@ -204,7 +208,7 @@ def _parameters(fn: Callable, what: Callable, required_only: bool) -> Optional[L
 
 
 def _write(name: str, fn: Callable, what: Callable, callee: str, fixed: List[str],
-           keywords: Dict[str, str], ns: Dict[str, object], required_only: bool = False):
+           keywords: Dict[str, str], ns: Dict[str, object], shown: str, required_only: bool = False):
     """Compile ``def name(params): return callee(*fixed, *params, **keywords)`` with source."""
     params = _parameters(fn, what, required_only)
     if params is None:
@@ -230,4 +234,5 @@ def _write(name: str, fn: Callable, what: Callable, callee: str, fixed: List[str
     wrapper = scope[name]
     wrapper.__defaults__ = tuple(defaults) or None
     wrapper.__tangentish_calls__ = fn
+    wrapper.__tangentish_shown__ = shown
     return wrapper

@@ -39,8 +39,17 @@ class Parsed:
     def name(self) -> str:
         return self.node.name
 
+    @property
+    def shown_name(self) -> str:
+        """How messages name the function: ``Model.loss (bound method)`` for a wrapper we wrote."""
+        return getattr(self.fn, "__tangentish_shown__", None) or self.name
+
     def where(self, node=None) -> dict:
         """``filename``/``lineno``/``function`` keywords for a TransformError at ``node``."""
+        if node is None:
+            site = callables.user_site(self.fn)   # a wrapper we wrote: point at the user's def
+            if site is not None:
+                return site
         line = getattr(node, "lineno", None) if node is not None else None
         if line is None:
             line = self.node.lineno

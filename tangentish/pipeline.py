@@ -152,13 +152,13 @@ def wrt_names(unit, wrt: Sequence) -> List[str]:
     for w in wrt:
         if isinstance(w, str):
             if w not in unit.params:
-                raise TransformError(f"wrt={w!r} is not a parameter of `{unit.parsed.name}`; its "
+                raise TransformError(f"wrt={w!r} is not a parameter of `{unit.parsed.shown_name}`; its "
                                      f"parameters are {', '.join(unit.params) or '(none)'}",
                                      hint=_WRT_HINT, **unit.parsed.where())
             names.append(w)
         elif isinstance(w, int) and not isinstance(w, bool):
             if not -len(unit.params) <= w < len(unit.params):
-                raise TransformError(f"wrt={w} is out of range: `{unit.parsed.name}` takes "
+                raise TransformError(f"wrt={w} is out of range: `{unit.parsed.shown_name}` takes "
                                      f"{len(unit.params)} positional parameter(s)",
                                      hint=_WRT_HINT, **unit.parsed.where())
             names.append(unit.params[w])
@@ -219,9 +219,8 @@ def _build_reverse_unit(fn: Callable, wrt: Tuple, mode: str, complex_args: Tuple
 
 def _return_site(unit) -> Dict[str, object]:
     """Where run-time errors about the result point: the user's last ``return`` line."""
-    site = callables.user_site(unit.parsed.fn)   # grad(model.loss): at `def loss`, not the wrapper
-    if site is not None:
-        return site
+    if callables.user_site(unit.parsed.fn) is not None:   # grad(model.loss): at `def loss`
+        return unit.parsed.where()
     returns = [n for n in gast.walk(unit.parsed.node) if isinstance(n, gast.Return)]
     return unit.parsed.where(max(returns, key=lambda r: r.lineno) if returns else None)
 

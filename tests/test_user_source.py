@@ -623,3 +623,13 @@ def test_stacked_grad_decorators_and_star_import(tmp_path):
     """)
     x = np.array([0.1, 0.2])
     np.testing.assert_allclose(eval(out), (np.cos(x) + np.sin(x)) * np.exp(x))
+
+
+def test_wrt_errors_name_the_method_or_partial_as_the_user_wrote_it():
+    import functools
+    m = Quadratic()
+    with pytest.raises(tg.TransformError, match=r"`Quadratic.loss \(bound method\)` takes 1") as info:
+        tg.grad(m.loss, wrt=1)(X2)
+    assert (info.value.filename, info.value.lineno) == (__file__, Quadratic.loss.__code__.co_firstlineno)
+    with pytest.raises(tg.TransformError, match=r"not a parameter of `functools.partial\(weighted, a=3.0"):
+        tg.grad(functools.partial(weighted, a=3.0, w=X2), wrt="a")(X2)
