@@ -40,6 +40,8 @@ def as_function(fn: Callable) -> Optional[types.FunctionType]:
     None for a plain user function (it is parsed as it is) and for callables
     we have nothing to say about (the caller reports those).
     """
+    if hasattr(fn, "__tangentish_generated__"):   # grad(f) itself: parse reads the code it generated
+        return None
     if isinstance(fn, types.FunctionType):
         return _primitive_call(fn) if has_rule(fn) else None
     if isinstance(fn, types.MethodType):
@@ -134,7 +136,7 @@ def _partial_call(p: functools.partial) -> Optional[types.FunctionType]:
     func = p.func
     if not isinstance(func, types.FunctionType) or has_rule(func):
         func = as_function(func) or func
-    if not isinstance(func, types.FunctionType):
+    if not (isinstance(func, types.FunctionType) or hasattr(func, "__tangentish_generated__")):
         return None
     ns: Dict[str, object] = {}
     callee = _bind(ns, func.__name__, func)

@@ -454,6 +454,9 @@ def test_runtime_failure_shows_the_generated_line():
     frames = traceback.extract_tb(info.value.__traceback__)
     generated = [f for f in frames if f.filename.startswith("<tangentish: dbad_dx")]
     assert generated and generated[-1].line == "matmul = log @ x"
+    if sys.version_info >= (3, 11):   # and a note naming the user's function and line
+        note = info.value.__notes__[-1]
+        assert "derivative of `bad`" in note and f'File "{__file__}"' in note
 
 
 # ---- methods, partials and callable objects called inside a user function ------------
@@ -623,6 +626,13 @@ def test_stacked_grad_decorators_and_star_import(tmp_path):
     """)
     x = np.array([0.1, 0.2])
     np.testing.assert_allclose(eval(out), (np.cos(x) + np.sin(x)) * np.exp(x))
+
+
+def test_partial_of_a_grad_object():
+    import functools
+    dweighted = tg.grad(weighted)
+    h = functools.partial(dweighted, a=2.0, w=np.array([1.0, -1.0]))
+    np.testing.assert_allclose(tg.jacobian(h)(X2), np.diag(2.0 * 2 * np.array([1.0, -1.0])))
 
 
 def test_wrt_errors_name_the_method_or_partial_as_the_user_wrote_it():
