@@ -71,6 +71,8 @@ def _section(rule) -> str:
 
 
 def _note(rule) -> str:
+    if rule is None:   # None.__doc__ is NoneType's docstring from Python 3.13 on
+        return ""
     doc = (getattr(rule, "__doc__", None) or "").strip().splitlines()
     return doc[0].replace("|", "\\|") if doc else ""
 

@@ -149,7 +149,21 @@ def test_numpy_and_math_functions_passed_directly():
     assert "np.sin(x)" in tg.grad(np.sin).source
 
 
-def test_user_primitive_passed_directly_uses_its_rule_not_its_source():
+@pytest.fixture
+def restore_registry():
+    """Rules are global: put the tables back as they were after the test."""
+    from tangentish import registry
+    from tangentish.templates import load_builtin
+    load_builtin()
+    tables = (registry.REVERSE, registry.FORWARD, registry.LINEAR, registry.NONDIFF, registry.PRIMITIVES)
+    saved = [type(t)(t) for t in tables]
+    yield
+    for table, old in zip(tables, saved):
+        table.clear()
+        table.update(old)
+
+
+def test_user_primitive_passed_directly_uses_its_rule_not_its_source(restore_registry):
     from tangentish.registry import d
 
     @tg.primitive
