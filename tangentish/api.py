@@ -130,7 +130,7 @@ class Transformed:
             return tuple(match_input(g, x) for g, x in zip(grads, xs))
         return match_input(grads, xs[0])
 
-    def _run(self, args, kwargs):
+    def _run(self, args, kwargs, rebuilt=False):
         d = self._derivative or self.derivative
         complex_args = None
         for a in args:   # (a plain loop: this runs on every call, and most arguments are floats)
@@ -140,7 +140,9 @@ class Transformed:
         if complex_args:   # complex values follow the dL/da + i dL/db convention: another transform
             d = pipeline.retargeted(
                 pipeline.reverse_derivative(self.fn, self.wrt, self._mode, tuple(complex_args)), self.target)
-        d.refresh()
+        if not d.refresh() and not rebuilt:   # a name it calls now holds another function
+            self._derivative = None
+            return self._run(args, kwargs, rebuilt=True)
         try:
             return d.function(*args, **kwargs)
         except TransformError as e:   # raised by a runtime check: point at the user's code

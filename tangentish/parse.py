@@ -180,7 +180,8 @@ def _check_matches_code(node: gast.FunctionDef, fn, filename: str, start: int) -
     if written != running:
         raise _edited(fn, filename, start, f"parameters: it takes ({', '.join(running)}) but the "
                                            f"source reads ({', '.join(written)})")
-    if not same_bytecode(node, code):
+    # code we generated is compiled with `del`s of spent temporaries its shown source leaves out
+    if not filename.startswith("<tangentish") and not same_bytecode(node, code):
         raise _edited(fn, filename, start, "code (the text found at its file and line compiles to "
                                            "other instructions)")
 

@@ -99,16 +99,22 @@ class Derivative:
                 if value is not _MISSING:
                     yield name, value
 
-    def refresh(self) -> None:
-        """Re-read the user's globals and closure cells the code uses (they may have changed)."""
-        if self.upstream is not None:
-            self.upstream.refresh()
+    def refresh(self) -> bool:
+        """Re-read the user's globals and closure cells the code uses (they may have changed).
+
+        False when one now holds another function or module (see `is_current`):
+        the caller must build the derivative again rather than run this one.
+        """
+        if self.upstream is not None and not self.upstream.refresh():
+            return False
         ns = self.emitted.namespace
         for name, value in self._current_values():
-            if ns.get(name, _MISSING) is not value:
+            old = ns.get(name, _MISSING)
+            if old is not value:
+                if _chooses_code(old) or _chooses_code(value):
+                    return False
                 ns[name] = value
-        for c in self.callees:
-            c.refresh()
+        return all(c.refresh() for c in self.callees)
 
 
 def _chooses_code(value) -> bool:
@@ -126,12 +132,19 @@ def _split_imports(source: str):
     return head, None, "\n".join(lines).strip("\n")
 
 
-def _refresh_list(fn: Callable, refs: Sequence[str]):
+def _refresh_list(fn: Callable, refs: Sequence[str], namespace: Dict[str, object]):
+    """``(name, cell, globals)`` to re-read before each call, for the user names the code reads.
+
+    Names the transform bound itself (an ``import`` in the body, a default's
+    value) are not the module's globals: re-reading a global of that name
+    would swap in some other object.
+    """
     cells = {}
     if getattr(fn, "__closure__", None):
         cells = dict(zip(fn.__code__.co_freevars, fn.__closure__))
     globs = getattr(fn, "__globals__", {})
-    return [(name, cells.get(name), globs) for name in refs]
+    return [(name, cells.get(name), globs) for name in refs
+            if name in cells or globs.get(name, _MISSING) is namespace.get(name, _MISSING)]
 
 
 def prepare(fn: Callable):
@@ -214,7 +227,7 @@ def _build_reverse_unit(fn: Callable, wrt: Tuple, mode: str, complex_args: Tuple
     emitted = emit_pass.emit(node, unit.parsed.namespace, binder.bound, unit.parsed.namespace)
     where = _return_site(unit)
     return _finish(Derivative(node.name, emitted.function, emitted.source, seed, emitted, fn, callees,
-                              _refresh_list(unit.parsed.fn, emitted.user_refs), where), unit.parsed.fn)
+                              _refresh_list(unit.parsed.fn, emitted.user_refs, unit.parsed.namespace), where), unit.parsed.fn)
 
 
 def _return_site(unit) -> Dict[str, object]:
@@ -275,7 +288,7 @@ def _build_forward_unit(fn: Callable, wrt: Tuple, mode: str) -> Derivative:
     emitted = emit_pass.emit(node, unit.parsed.namespace, binder.bound, unit.parsed.namespace)
     where = _return_site(unit)
     d = Derivative(node.name, emitted.function, emitted.source, None, emitted, fn, callees,
-                   _refresh_list(unit.parsed.fn, emitted.user_refs), where, tangents=tangents,
+                   _refresh_list(unit.parsed.fn, emitted.user_refs, unit.parsed.namespace), where, tangents=tangents,
                    keyword_only=keyword_only)
     return _finish(d, unit.parsed.fn)
 

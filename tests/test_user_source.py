@@ -657,3 +657,15 @@ def test_wrt_errors_name_the_method_or_partial_as_the_user_wrote_it():
     assert (info.value.filename, info.value.lineno) == (__file__, Quadratic.loss.__code__.co_firstlineno)
     with pytest.raises(tg.TransformError, match=r"not a parameter of `functools.partial\(weighted, a=3.0"):
         tg.grad(functools.partial(weighted, a=3.0, w=X2), wrt="a")(X2)
+
+
+la = "a module-level name that an import inside the function shadows"
+
+
+def test_a_body_import_shadowing_a_global_is_not_refreshed_from_the_global():
+    def f(x):
+        import numpy.linalg as la
+        return la.norm(x)
+    g = tg.grad(f)
+    for _ in range(2):
+        np.testing.assert_allclose(g(X2), X2 / np.linalg.norm(X2))
