@@ -362,7 +362,10 @@ def unattr(g, x, name):
     """Adjoint of ``y = x.name`` for a namedtuple ``x``: zeros with ``g`` in field ``name``."""
     fields = getattr(x, "_fields", None) or getattr(getattr(x, "kind", None), "_fields", None)
     if fields is None:
-        raise TypeError(f"cannot differentiate attribute `.{name}` of a {type(x).__name__}")
+        from tangentish.errors import TransformError
+        raise TransformError(f"cannot differentiate with respect to a {type(x).__name__} object (read "
+                             f"through `.{name}`): gradients exist for arrays, numbers and containers of them",
+                             hint=f"pass the values in a dict ({{'{name}': obj.{name}}}) and differentiate that.")
     items = list(zeros_like(x))
     items[fields.index(name)] = g
     return _tree_tuple(items, getattr(x, "kind", type(x)))

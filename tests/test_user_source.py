@@ -669,3 +669,12 @@ def test_a_body_import_shadowing_a_global_is_not_refreshed_from_the_global():
     g = tg.grad(f)
     for _ in range(2):
         np.testing.assert_allclose(g(X2), X2 / np.linalg.norm(X2))
+
+
+def test_differentiating_with_respect_to_an_object_is_refused_at_the_user_line():
+    m = Quadratic()
+    with pytest.raises(tg.TransformError, match="with respect to a Quadratic object") as info:
+        tg.grad(Quadratic.loss, wrt=0)(m, X2)
+    assert "{'W': obj.W}" in info.value.hint and info.value.filename == __file__
+    params = {"W": m.W}
+    np.testing.assert_allclose(tg.grad(lambda p, x: np.sum(p["W"] * x ** 2))(params, X2)["W"], X2 ** 2)
