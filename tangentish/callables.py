@@ -105,11 +105,18 @@ def user_site(wrapper) -> Optional[dict]:
 
 
 def has_rule(fn) -> bool:
-    """Does ``fn`` differentiate by a registered rule rather than by its source?"""
+    """Does ``fn`` differentiate by its entry in the rule tables rather than by its source?
+
+    A rule, a zero derivative (``np.round``; not ``len``, whose "gradient"
+    would only hide a mistake) or a refusal with its reason
+    (``np.linalg.eig``): never NumPy's own source.
+    """
     if not hashable(fn):
         return False
     key = numpy_equivalent(fn)
-    return key in registry.REVERSE or key in registry.FORWARD or key in registry.PRIMITIVES
+    return (key in registry.REVERSE or key in registry.FORWARD or key in registry.PRIMITIVES
+            or key in registry.UNSUPPORTED
+            or (key in registry.NONDIFF and getattr(key, "__module__", None) != "builtins"))
 
 
 def _method_call(method: types.MethodType) -> Optional[types.FunctionType]:

@@ -17,7 +17,7 @@ from typing import Callable, Dict, Optional
 
 import gast
 
-from . import callables
+from . import callables, registry
 from .bytecode import same_bytecode
 from .defaults import bind_defaults
 from .errors import TransformError
@@ -126,7 +126,12 @@ def _not_python(fn) -> TransformError:
         kind = f"a {type(fn).__name__} object, not a Python function"
     else:
         kind = "not a Python function"
-    if getattr(fn, "__wrapped__", None) is not None:   # functools.lru_cache, np.vectorize-like wrappers
+    module = getattr(fn, "__module__", None) or type(fn).__module__ or ""
+    if module.split(".")[0] in ("numpy", "scipy"):
+        hint = (f"tangentish has no gradient rule for it: register one with @tangentish.adjoint"
+                f"({registry.display_name(fn)}), or compute it from supported functions "
+                "(docs/primitives.md).")
+    elif getattr(fn, "__wrapped__", None) is not None:   # functools.lru_cache and other wrappers
         hint = (f"differentiate the function it wraps: tangentish.grad({what}.__wrapped__), if the "
                 "wrapper leaves the value unchanged.")
     else:

@@ -678,3 +678,13 @@ def test_differentiating_with_respect_to_an_object_is_refused_at_the_user_line()
     assert "{'W': obj.W}" in info.value.hint and info.value.filename == __file__
     params = {"W": m.W}
     np.testing.assert_allclose(tg.grad(lambda p, x: np.sum(p["W"] * x ** 2))(params, X2)["W"], X2 ** 2)
+
+
+def test_numpy_functions_passed_directly_never_parse_numpy_source():
+    np.testing.assert_allclose(tg.elementwise_grad(np.round)(X2), np.zeros(2))   # no derivative: zero
+    with pytest.raises(tg.TransformError, match="general eigendecomposition"):
+        tg.grad(np.linalg.eig)(np.eye(2))
+    no_rule = np.frompyfunc(lambda v: v, 1, 1)
+    with pytest.raises(tg.TransformError, match="no Python source") as info:
+        tg.grad(no_rule)(1.0)
+    assert "__wrapped__" not in info.value.hint
