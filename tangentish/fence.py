@@ -40,8 +40,29 @@ for _name in ("TryStar", "Match"):
 
 def check(parsed: Parsed) -> None:
     """Raise TransformError at the first unsupported construct in ``parsed``."""
+    check_parameters(parsed)
     for node in gast.walk(parsed.node):
         entry = UNSUPPORTED.get(type(node))
         if entry and entry[0]:
             what, hint = entry
             raise parsed.error(f"cannot differentiate through {what}", node, hint=hint)
+
+
+def check_parameters(parsed: Parsed) -> None:
+    """Refuse ``*args``, ``**kwargs`` and keyword-only parameters, naming the one found.
+
+    Derivatives take their differentiated inputs by position; positional-only
+    parameters (``def f(x, /)``) are plain positional ones to us.
+    """
+    args = parsed.node.args
+    found = ([(f"a *args parameter (`*{args.vararg.id}`)",
+                "take a tuple or list parameter instead (def f(xs): ... xs[0])")] if args.vararg else [])
+    found += [(f"a keyword-only parameter (`{a.id}`)", "make it an ordinary parameter (drop the `*,`)")
+              for a in args.kwonlyargs]
+    if args.kwarg:
+        found.append((f"a **kwargs parameter (`**{args.kwarg.id}`)",
+                      "take a dict parameter instead (def f(x, opts): ...)"))
+    if found:
+        what, hint = found[0]
+        raise parsed.error(f"cannot differentiate a function with {what}: derivatives take their "
+                           "inputs by position", parsed.node, hint=hint + ".")

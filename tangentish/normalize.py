@@ -68,7 +68,6 @@ class Unit:
 def normalize(parsed: Parsed) -> Unit:
     fn = parsed.node
     args = fn.args
-    _check_parameters(parsed)
     params = [a.id for a in args.posonlyargs + args.args]
     taken = syntax.names_in(fn.body) | set(params) | RESERVED
     namer = Namer(taken)
@@ -85,25 +84,6 @@ def normalize(parsed: Parsed) -> Unit:
     unit = Unit(parsed, node, params, namer, result=n.result, defaults=defaults, origin=n.origin,
                 loops=n.loops)
     return unit
-
-
-def _check_parameters(parsed: Parsed) -> None:
-    """Refuse ``*args``, ``**kwargs`` and keyword-only parameters, naming the one found.
-
-    Derivatives take their differentiated inputs by position; positional-only
-    parameters (``def f(x, /)``) are plain positional ones to us.
-    """
-    args = parsed.node.args
-    found = ([(f"a *args parameter (`*{args.vararg.id}`)", "take a tuple or list parameter instead (def f(xs): ... xs[0])")]
-             if args.vararg else [])
-    found += [(f"a keyword-only parameter (`{a.id}`)", "make it an ordinary parameter (drop the `*,`)")
-              for a in args.kwonlyargs]
-    if args.kwarg:
-        found.append((f"a **kwargs parameter (`**{args.kwarg.id}`)", "take a dict parameter instead (def f(x, opts): ...)"))
-    if found:
-        what, hint = found[0]
-        raise parsed.error(f"cannot differentiate a function with {what}: derivatives take their "
-                           "inputs by position", parsed.node, hint=hint + ".")
 
 
 class Normalizer(FlowNormalizer, Desugar):
