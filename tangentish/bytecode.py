@@ -88,6 +88,9 @@ def _steps(code: types.CodeType) -> list:
             out.append((op, None))
         elif op.startswith("CALL"):
             out.append(("CALL", None))
+        elif isinstance(ins.argval, str) and "<locals>." in ins.argval:
+            # before 3.11 a nested def's qualname is a constant: C.f.<locals>.inner vs f.<locals>.inner
+            out.append((op, ins.argval.rsplit("<locals>.", 1)[1]))
         else:
             out.append((op, ins.argval if isinstance(ins.argval, (str, int, float, complex, bytes,
                                                                    tuple, frozenset, type(None)))

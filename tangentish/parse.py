@@ -92,6 +92,7 @@ def parse(fn: Callable) -> Parsed:
         node = _parse_def(source, fn, filename, start)
         is_lambda = False
     node.decorator_list = []
+    _mangle_private_names(node, fn)
     namespace = namespace_of(fn)
     if not bind_defaults(node, fn, namespace):
         raise _edited(fn, filename, start, "default values")
@@ -104,6 +105,29 @@ def _no_source_because(filename: str) -> str:
     """Why a function compiled from ``filename`` has no readable source, when we can tell."""
     return {"<string>": ": it was compiled from a string (python -c or exec)",
             "<stdin>": ": it was typed at the prompt or piped to python"}.get(filename, "")
+
+
+def _mangle_private_names(node: gast.FunctionDef, fn) -> None:
+    """Write ``self.__w`` in a method of ``C`` as Python ran it: ``self._C__w``.
+
+    Python mangles ``__name`` inside a class body when it compiles; the
+    generated derivative is compiled outside any class, where ``self.__w``
+    would look up another attribute (an AttributeError at best).
+    """
+    parts = fn.__qualname__.split(".")[:-1]
+    classes = [p for i, p in enumerate(parts)   # a name not followed by <locals> is a class
+               if p != "<locals>" and (i + 1 == len(parts) or parts[i + 1] != "<locals>")]
+    owner = classes[-1].lstrip("_") if classes else ""
+    if not owner:
+        return
+
+    def mangled(name: str) -> str:
+        return f"_{owner}{name}" if name.startswith("__") and not name.endswith("__") else name
+    for n in gast.walk(node):
+        if isinstance(n, gast.Attribute):
+            n.attr = mangled(n.attr)
+        elif isinstance(n, gast.Name):
+            n.id = mangled(n.id)
 
 
 def namespace_of(fn: Callable) -> Dict[str, object]:

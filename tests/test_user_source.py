@@ -688,3 +688,39 @@ def test_numpy_functions_passed_directly_never_parse_numpy_source():
     with pytest.raises(tg.TransformError, match="no Python source") as info:
         tg.grad(no_rule)(1.0)
     assert "__wrapped__" not in info.value.hint
+
+
+class Private:
+    def __init__(self):
+        self.__w = np.array([2.0, -1.0])
+
+    def loss(self, x):
+        def inner(t):
+            return t * self.__w      # mangled to self._Private__w when Python compiled it
+        return np.sum(inner(x) ** 2)
+
+
+def test_private_attributes_of_a_method_are_mangled_like_python_does():
+    m = Private()
+    assert_grad_close(m.loss, [X2])
+
+
+def test_future_annotations_module_with_nested_annotated_defs(tmp_path):
+    out = run_script(tmp_path, """
+        from __future__ import annotations
+        import numpy as np
+        import tangentish as tg
+
+        class C:
+            def __init__(self):
+                self.__w = 2.0
+
+            def f(self, x: float) -> float:
+                def inner(t: np.ndarray) -> float:
+                    return t * self.__w
+                y: float = inner(x)
+                return y * x
+
+        print(tg.grad(C().f)(3.0))
+    """)
+    assert float(out) == pytest.approx(12.0)
