@@ -42,6 +42,8 @@ class Derivative:
     keyword_only: bool = False                           # ... and whether they are keyword-only
     upstream: Optional[Derivative] = None              # the derivative this one differentiates
     targets: Dict[str, Derivative] = field(default_factory=dict)   # this one on CuPy, dask (cache)
+    #: the function parsed and the defaults tuple it had: defaults are baked into the code
+    defaults_of: Tuple[object, object] = (None, None)
 
     def full_source(self) -> str:
         """This function with every derivative it calls, as one runnable module."""
@@ -84,8 +86,12 @@ class Derivative:
             old = ns.get(name, _MISSING)
             if value is not old and (_chooses_code(old) or _chooses_code(value)):
                 return False
-        return ((self.upstream is None or self.upstream.is_current())
+        return ((self.upstream is None or self.upstream.is_current()) and self._same_defaults()
                 and all(c.is_current() for c in self.callees))
+
+    def _same_defaults(self) -> bool:
+        fn, defaults = self.defaults_of
+        return fn is None or getattr(fn, "__defaults__", None) is defaults
 
     def _current_values(self):
         for name, cell, globs in self._refresh:
@@ -105,7 +111,7 @@ class Derivative:
         False when one now holds another function or module (see `is_current`):
         the caller must build the derivative again rather than run this one.
         """
-        if self.upstream is not None and not self.upstream.refresh():
+        if (self.upstream is not None and not self.upstream.refresh()) or not self._same_defaults():
             return False
         ns = self.emitted.namespace
         for name, value in self._current_values():
@@ -246,6 +252,7 @@ def _finish(d: Derivative, parsed_fn: Callable) -> Derivative:
     """Remember ``d`` by its function; link it to the derivative it differentiates, if any."""
     _by_function[d.function] = d
     d.upstream = _by_function.get(parsed_fn)
+    d.defaults_of = (parsed_fn, getattr(parsed_fn, "__defaults__", None))
     return d
 
 

@@ -724,3 +724,12 @@ def test_future_annotations_module_with_nested_annotated_defs(tmp_path):
         print(tg.grad(C().f)(3.0))
     """)
     assert float(out) == pytest.approx(12.0)
+
+
+def test_defaults_replaced_after_the_transform_are_picked_up():
+    def f(x, a=2.0):
+        return a * x ** 2
+    g = tg.grad(f)
+    assert g(1.0) == pytest.approx(4.0)
+    f.__defaults__ = (5.0,)
+    assert g(1.0) == pytest.approx(10.0)
