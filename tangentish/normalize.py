@@ -27,7 +27,7 @@ from typing import Dict, List, Optional
 import gast
 
 from . import syntax
-from .aliasing import Aliases
+from .aliasing import IN_PLACE_HINTS, Aliases, in_place_call
 from .desugar import Desugar
 from .naming import OPERATOR_NAMES, Namer
 from .normalize_flow import FlowNormalizer, LoopInfo
@@ -235,6 +235,12 @@ class Normalizer(FlowNormalizer, Desugar):
                 raise self.parsed.error(f"cannot differentiate `.{call.func.attr}()`: it changes "
                                         f"`{call.func.value.id}` in place", stmt,
                                         hint="build a new value and assign it to a name.")
+        writes = in_place_call(call, self.parsed.namespace)
+        if writes:
+            what = syntax.to_source(call).strip()
+            raise self.parsed.error(f"cannot differentiate `{what}`: it writes into an array in place "
+                                    f"({writes}), which the derivative would not see", stmt,
+                                    hint=IN_PLACE_HINTS.get(writes, "compute a new array and assign it to a name."))
         self.emit(gast.Expr(value=self.rename(stmt.value)))
 
     def visit_Pass(self, stmt):

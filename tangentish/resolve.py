@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 import inspect
+import math
 import operator
 import types
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Dict, List, Optional, Set
 import gast
 import numpy as np
 
-from . import registry, syntax
+from . import registry, runtime, syntax
 
 BINOPS = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -28,16 +29,39 @@ BINOPS = {
 UNARYOPS = {gast.USub: operator.neg, gast.UAdd: operator.pos, gast.Not: operator.not_,
             gast.Invert: operator.invert}
 
-#: methods whose NumPy function has another name
-METHOD_FUNCTIONS = {"flatten": np.ravel, "conj": np.conjugate, "conjugate": np.conjugate}
-#: methods taking ``*shape``/``*axes`` where the function takes one tuple
-VARARG_METHODS = {"reshape", "transpose"}
+#: methods whose function has another name, or lives in the runtime (``.astype`` on any NumPy)
+METHOD_FUNCTIONS = {"flatten": np.ravel, "conj": np.conjugate, "conjugate": np.conjugate,
+                    "astype": runtime.astype, "item": runtime.item}
+#: methods taking ``*shape``/``*axes``/``*index`` where the function takes one tuple
+VARARG_METHODS = {"reshape", "transpose", "item"}
 #: attributes that are differentiable functions of the array
-ARRAY_ATTRIBUTES = {"T": np.transpose, "real": np.real, "imag": np.imag}
+ARRAY_ATTRIBUTES = {"T": np.transpose, "mT": runtime.mT, "real": np.real, "imag": np.imag}
+#: array attributes with no rule (a namedtuple field is read with the getattr rule instead)
+UNRULED_ATTRIBUTES = {"flat", "base", "ctypes", "data", "device"}
+#: conversions that cast when given a dtype: ``np.asarray(x, float)`` is ``x.astype(float)``
+CASTING_CONVERSIONS = {np.array, np.asarray, np.asanyarray}
 #: attributes that carry no derivative
 INERT_ATTRIBUTES = {"shape", "size", "ndim", "dtype", "itemsize", "nbytes", "strides", "flags"}
 #: builtins that behave as a NumPy function of their argument
 BUILTIN_FUNCTIONS = {abs: np.absolute}
+#: ``math`` functions of floats share the rule of their NumPy twin (``math.exp`` -> ``np.exp``)
+_MATH_TWINS = {"exp": "exp", "expm1": "expm1", "log1p": "log1p", "log2": "log2",
+               "log10": "log10", "sqrt": "sqrt", "cbrt": "cbrt", "exp2": "exp2", "pow": "power",
+               "sin": "sin", "cos": "cos", "tan": "tan", "asin": "arcsin", "acos": "arccos",
+               "atan": "arctan", "atan2": "arctan2", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh",
+               "asinh": "arcsinh", "acosh": "arccosh", "atanh": "arctanh", "hypot": "hypot",
+               "fabs": "fabs", "copysign": "copysign", "fmod": "fmod", "degrees": "degrees",
+               "radians": "radians", "floor": "floor", "ceil": "ceil", "trunc": "trunc",
+               "isnan": "isnan", "isinf": "isinf", "isfinite": "isfinite"}
+BUILTIN_FUNCTIONS.update({getattr(math, m): getattr(np, n) for m, n in _MATH_TWINS.items()
+                          if hasattr(math, m) and hasattr(np, n)})
+BUILTIN_FUNCTIONS[math.fsum] = builtins.sum
+try:   # the special functions' twins live in SciPy, an optional dependency
+    import scipy.special as _sp
+    BUILTIN_FUNCTIONS.update({math.erf: _sp.erf, math.erfc: _sp.erfc, math.gamma: _sp.gamma,
+                              math.lgamma: _sp.gammaln})
+except ImportError:
+    pass
 
 
 @dataclass
@@ -106,6 +130,8 @@ class Resolver:
                 return Op("nondiff", label="." + expr.attr)
             if expr.attr in ARRAY_ATTRIBUTES:
                 return self._rule(ARRAY_ATTRIBUTES[expr.attr], [expr.value], {}, "." + expr.attr)
+            if expr.attr in UNRULED_ATTRIBUTES:
+                return Op("unknown", label="." + expr.attr)
             # a field of a namedtuple (or another record): structural, like params["W"]
             return self._rule(getattr, [expr.value, syntax.const(expr.attr)], {}, "." + expr.attr)
         if isinstance(expr, gast.Call):
@@ -128,11 +154,14 @@ class Resolver:
         obj = BUILTIN_FUNCTIONS.get(obj, obj) if hashable(obj) else obj
         if obj in (builtins.max, builtins.min) and len(call.args) == 2 and not kwargs:
             obj = np.maximum if obj is builtins.max else np.minimum
+        if hashable(obj) and obj in CASTING_CONVERSIONS and (len(call.args) > 1 or "dtype" in kwargs):
+            return self._rule(runtime.astype, list(call.args), kwargs, label)
         return self._rule(obj, list(call.args), kwargs, label)
 
     def _method(self, receiver, method: str, args, kwargs) -> Op:
         label = "." + method
-        if method in VARARG_METHODS and (len(args) > 1 or (len(args) == 1 and isinstance(args[0], gast.Constant))):
+        if method in VARARG_METHODS and (len(args) > 1 or (len(args) == 1 and isinstance(args[0], gast.Constant)
+                                                           and method != "item")):
             args = [syntax.tuple_(args)]
         fn = METHOD_FUNCTIONS.get(method) or getattr(np, method, None)
         if fn is None:

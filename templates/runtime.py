@@ -28,6 +28,7 @@ from tangentish.runtime import (
     inner_subscripts,
     inverse_perm,
     irfft_transpose,
+    item,
     kron_shape,
     kron_subscripts,
     leading_axes,
@@ -43,6 +44,7 @@ from tangentish.runtime import (
     quantile_weights,
     real_like,
     real_only,
+    recast,
     rejoin,
     repeat_index,
     replace_zero,
@@ -57,17 +59,21 @@ from tangentish.runtime import (
     unassign,
     unattr,
     unbroadcast,
+    uncast,
     unconcatenate,
     uncumsum,
     undiag,
     undiagonal,
     unindex,
+    unitem,
     unpad,
     unreduce,
     untake,
     untake_along_axis,
     untile,
     untree,
+    unwritten,
+    written,
     zeros_like,
 )
 
@@ -100,6 +106,36 @@ def unreduce_adjoint(r, g, x, axis=None, keepdims=False, where=True):
 @adjoint(unindex)
 def unindex_adjoint(r, g, x, index):
     d[g] += d[r][index]
+
+
+@linear(written)
+@adjoint(written)
+def written_adjoint(y, g, index):
+    d[g] += unwritten(d[y], g, index)
+
+
+@linear(unwritten)
+@adjoint(unwritten)
+def unwritten_adjoint(y, g, like, index):
+    d[g] += written(d[y], index)
+
+
+@linear(uncast)
+@adjoint(uncast)
+def uncast_adjoint(y, g, x, dtype=None):
+    d[g] += uncast(d[y], g, dtype=dtype)
+
+
+@linear(recast)
+@adjoint(recast)
+def recast_adjoint(y, tx, dtype):
+    d[tx] += uncast(d[y], tx, dtype)
+
+
+@linear(unitem)
+@adjoint(unitem)
+def unitem_adjoint(y, g, x, index=None):
+    d[g] += cast_like(np.asarray(item(d[y], index=index)), g)   # float32 stays float32
 
 
 @linear(mT)
