@@ -174,11 +174,11 @@ def one_like(y):
     """The seed dL/dL = 1, in ``y``'s float dtype; ``grad`` needs a scalar ``y``."""
     if type(y) in _FLOAT_SCALARS:
         return _FLOAT_SCALARS[type(y)]
-    if np.ndim(y) != 0:
+    if isinstance(y, tuple) or np.ndim(y) != 0:
         from tangentish.errors import TransformError
+        what = f"a tuple of {len(y)}" if isinstance(y, tuple) else f"an array of shape {np.shape(y)}"
         raise TransformError(
-            f"grad needs a function that returns a scalar, but it returned an array "
-            f"of shape {np.shape(y)}",
+            f"grad needs a function that returns a scalar, but it returned {what}",
             hint="use tangentish.vjp or tangentish.jacobian for vector outputs, or reduce the "
                  "output (np.sum, np.mean) first.")
     dtype = getattr(y, "dtype", None)

@@ -14,6 +14,7 @@ __all__ = [
     "untake_along_axis", "untile", "tile_reps", "unpad", "undiagonal", "undiag", "unconcatenate",
     "rejoin", "linspace_weights", "einsum_spec", "einsum_reduce_spec", "einsum_spread", "einsum2",
     "tensordot_subscripts", "inner_subscripts", "kron_subscripts", "kron_shape", "quantile_weights", "uncumsum",
+    "undiff", "unpolyval", "unconvolve",
 ]
 
 
@@ -332,3 +333,31 @@ def kron_subscripts(a, b):
 def kron_shape(a, b):
     """``np.kron(a, b)``'s shape with each axis split in two: (a0, b0, a1, b1, ...)."""
     return tuple(x for pair in zip(np.shape(a), np.shape(b)) for x in pair)
+
+
+def undiff(g, a, n=1, axis=-1):
+    """Adjoint of ``np.diff(a, n, axis)``: each difference ``a[i+1] - a[i]`` sends ``g[i]`` back twice."""
+    for _ in range(n):
+        g = np.moveaxis(g, axis, -1)
+        edge = np.zeros(np.shape(g)[:-1] + (1,), dtype=np.result_type(g, 0.0))
+        g = np.moveaxis(np.concatenate([edge, g], -1) - np.concatenate([g, edge], -1), -1, axis)
+    return g
+
+
+def unpolyval(g, p, x):
+    """Adjoint of ``np.polyval(p, x)`` w.r.t. the coefficients: ``sum(g * x**(N-1-i))`` for each ``p[i]``."""
+    powers = np.vander(np.ravel(x), len(p)).astype(np.result_type(g, x, 0.0), copy=False)   # vander promotes
+    return powers.T @ np.ravel(np.broadcast_to(g, np.shape(x)))
+
+
+def unconvolve(g, a, v, mode="full"):
+    """Adjoint of ``np.convolve(a, v, mode)`` w.r.t. ``a``: the full-length ``g`` correlated with ``v``.
+
+    ``valid`` and ``same`` keep a window of the full convolution; ``g`` goes
+    back into that window of zeros first.
+    """
+    m, n = len(a), len(v)
+    full = np.zeros(m + n - 1, dtype=np.result_type(g, 0.0))
+    start = {"full": 0, "valid": min(m, n) - 1, "same": (min(m, n) - 1) // 2}[mode]
+    full[start:start + len(g)] = g
+    return np.correlate(full, v, "valid")

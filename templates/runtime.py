@@ -61,12 +61,15 @@ from tangentish.runtime import (
     unbroadcast,
     uncast,
     unconcatenate,
+    unconvolve,
     uncumsum,
     undiag,
     undiagonal,
+    undiff,
     unindex,
     unitem,
     unpad,
+    unpolyval,
     unreduce,
     untake,
     untake_along_axis,
@@ -106,6 +109,36 @@ def unreduce_adjoint(r, g, x, axis=None, keepdims=False, where=True):
 @adjoint(unindex)
 def unindex_adjoint(r, g, x, index):
     d[g] += d[r][index]
+
+
+@linear(undiff)
+@adjoint(undiff)
+def undiff_adjoint(y, g, a, n=1, axis=-1):
+    d[g] += np.diff(d[y], n=n, axis=axis)
+
+
+@adjoint(unpolyval)   # linear in g; p only gives the degree
+def unpolyval_adjoint(y, g, p, x):
+    d[g] += np.reshape(np.polyval(d[y], x), np.shape(g))
+    d[x] += cast_like(unbroadcast(g * np.polyval(np.polyder(d[y]), x), x), x)
+
+
+@tangent(unpolyval)
+def unpolyval_tangent(y, g, p, x):
+    t[y] += unpolyval(t[g], p, x)
+    t[y] += cast_like(np.append(unpolyval(g * t[x], p[1:], x) * np.arange(len(p) - 1, 0, -1), 0.0), y)
+
+
+@adjoint(unconvolve)   # bilinear in g and v
+def unconvolve_adjoint(y, g, a, v, mode="full"):
+    d[g] += np.convolve(d[y], v, mode=mode)
+    d[v] += unconvolve(g, v, d[y], mode=mode)
+
+
+@tangent(unconvolve)
+def unconvolve_tangent(y, g, a, v, mode="full"):
+    t[y] += unconvolve(t[g], a, v, mode=mode)
+    t[y] += unconvolve(g, a, t[v], mode=mode)
 
 
 @linear(written)

@@ -150,6 +150,23 @@ def kl_gauss(mu, logvar):
     return -0.5 * np.sum(1 + logvar - mu ** 2 - np.exp(logvar))
 
 
+def smoothed_fit(z, y, lam=0.5):
+    return np.sum((z - y) ** 2) + lam * np.sum(np.diff(z) ** 2) + 0.1 * np.sum(np.diff(z, n=2) ** 2)
+
+
+def polynomial_fit(c, t, y):
+    return np.mean((np.polyval(c, t) - y) ** 2)
+
+
+def polynomial_in_x(t, c):
+    return np.sum(np.polyval(c, t) ** 2)
+
+
+def deconvolve(kernel, signal, target):
+    return np.sum((np.convolve(signal, kernel, mode="same") - target) ** 2) + np.sum(
+        np.convolve(signal, kernel, mode="valid"))
+
+
 MODELS = [
     (mse, (W, X, Y), 0), (mse_bias, (W, 0.3, X, Y), (0, 1)), (ridge, (W, X, Y), 0),
     (logreg, (W, X, YB), 0), (logreg_logaddexp, (W, X, YB), 0), (logreg_log1p, (W, X, YB), 0),
@@ -159,6 +176,9 @@ MODELS = [
     (gauss_nll_log_sigma, (np.array([0.5, 0.2]), DATA), 0), (gauss_nll_sigma, (np.array([0.5, 1.2]), DATA), 0),
     (gauss_nll_scalars, (0.5, 1.2, DATA), (0, 1)), (hinge, (W, X, np.sign(Y)), 0),
     (huber, (V5 * 2,), 0), (kl_gauss, (V5, V5[::-1]), (0, 1)),
+    (smoothed_fit, (rng.randn(6), rng.randn(6)), 0), (polynomial_fit, (rng.randn(4), np.linspace(0, 1, 7), Y[:7]), 0),
+    (polynomial_in_x, (np.linspace(-1, 1, 5), rng.randn(3)), (0, 1)),
+    (deconvolve, (rng.randn(3), rng.randn(8), rng.randn(8)), (0, 1)),
 ]
 
 
@@ -235,6 +255,15 @@ def test_scipy_minimize_with_tg_grad_as_jac():
     res = optimize.minimize(tg.value_and_grad(gauss_nll_log_sigma), np.zeros(2), args=(DATA,), jac=True,
                             method="BFGS")
     np.testing.assert_allclose(res.x, want, rtol=1e-5)
+
+
+def test_polynomial_fit_with_scipy_minimize():
+    optimize = pytest.importorskip("scipy.optimize")
+    t = np.linspace(0, 1, 9)
+    y = np.polyval([2.0, -1.0, 0.5], t)
+    res = optimize.minimize(polynomial_fit, np.zeros(3), args=(t, y), jac=tg.grad(polynomial_fit), method="BFGS",
+                            options={"gtol": 1e-10})
+    np.testing.assert_allclose(res.x, [2.0, -1.0, 0.5], atol=1e-5)
 
 
 def test_training_loop_reaches_least_squares():
@@ -529,6 +558,10 @@ def converts_tolist(w):
     return a * b + c
 
 
+def returns_value_and_array(w):
+    return np.sum(w ** 2), w
+
+
 def copies_in_one_branch_only(x):
     if x[0] > 100:
         x = x.copy()
@@ -544,6 +577,7 @@ def copies_in_one_branch_only(x):
     (reads_flat, "`.flat`", "ravel"),
     (converts_tolist, "`.tolist`", "index the array"),
     (copies_in_one_branch_only, "write into `x`", "copy"),
+    (returns_value_and_array, "returned a tuple of 2", "vjp"),
 ])
 def test_in_place_and_unruled_constructs_raise_at_the_users_line(fn, construct, hint):
     with pytest.raises(tg.TransformError) as info:
