@@ -107,6 +107,7 @@ class Normalizer(FlowNormalizer, Desugar):
         self.inlining: set = set()
         self.aliases = Aliases(params)               # who may share an array, for in-place updates
         self.pending: List[set] = []                 # per enclosing loop: names it assigns, not yet bound
+        self.frozen: Dict[str, tuple] = {}           # user name -> (its SSA name, st.norm(mu, s) as atoms)
 
     # -- statements -----------------------------------------------------------
     def block(self, stmts, into: bool = False) -> List[gast.AST]:
@@ -156,6 +157,8 @@ class Normalizer(FlowNormalizer, Desugar):
             value = self.simple(stmt.value, hint=target.id)
             self.emit(syntax.assign(self.new_name(target.id), value))
             self.aliases.assigned({target.id}, stmt.value, set(self.env))
+            if isinstance(value, gast.Call) and self.is_distribution(value.func):
+                self.frozen[target.id] = (self.env[target.id], value)
             return
         if isinstance(target, (gast.Tuple, gast.List)):
             value = self.atom(stmt.value)
@@ -346,6 +349,9 @@ class Normalizer(FlowNormalizer, Desugar):
                 return self.rename(expr)
             return gast.UnaryOp(op=expr.op, operand=self.atom(expr.operand))
         if isinstance(expr, gast.Call):
+            thawed = self.thaw(expr)
+            if thawed is not None:
+                return thawed
             func = expr.func
             if (isinstance(func, gast.Name) and func.id in self.local_fns
                     and self.env.get(func.id) is None):

@@ -154,6 +154,9 @@ class Resolver:
         obj = BUILTIN_FUNCTIONS.get(obj, obj) if hashable(obj) else obj
         if obj in (builtins.max, builtins.min) and len(call.args) == 2 and not kwargs:
             obj = np.maximum if obj is builtins.max else np.minimum
+        if callable(getattr(obj, "freeze", None)) and type(obj).__module__.startswith("scipy.stats"):
+            # freezing a distribution: its methods read the arguments instead (desugar.thaw)
+            return Op("nondiff", obj, list(call.args), kwargs, label)
         if hashable(obj) and obj in CASTING_CONVERSIONS and (len(call.args) > 1 or "dtype" in kwargs):
             return self._rule(runtime.astype, list(call.args), kwargs, label)
         return self._rule(obj, list(call.args), kwargs, label)

@@ -75,6 +75,26 @@ def astype_tangent(y, x, dtype, order="K", casting="unsafe", subok=True, copy=Tr
     t[y] += recast(t[x], dtype)
 
 
+@adjoint(np.full)   # the fill value is spread over the array; the shape carries no derivative
+def full(y, shape, fill_value, dtype=None, order="C"):
+    d[fill_value] += uncast(unbroadcast(d[y], fill_value), fill_value, dtype=y.dtype)
+
+
+@tangent(np.full)
+def full_tangent(y, shape, fill_value, dtype=None, order="C"):
+    t[y] += recast(np.broadcast_to(t[fill_value], np.shape(y)), y.dtype)
+
+
+@adjoint(np.full_like)   # only the fill value: `a` gives the shape and dtype
+def full_like(y, a, fill_value, dtype=None, order="K", subok=True, shape=None):
+    d[fill_value] += uncast(unbroadcast(d[y], fill_value), fill_value, dtype=y.dtype)
+
+
+@tangent(np.full_like)
+def full_like_tangent(y, a, fill_value, dtype=None, order="K", subok=True, shape=None):
+    t[y] += recast(np.broadcast_to(t[fill_value], np.shape(y)), y.dtype)
+
+
 @linear(item)   # x.item(), x.item(k)
 @adjoint(item)
 def item_adjoint(y, x, index=None):

@@ -15,6 +15,11 @@ from fd import numerical_grad
 
 import tangentish as tg
 
+try:
+    from scipy import stats
+except ImportError:   # scipy is optional; its tests skip
+    stats = None
+
 rng = np.random.RandomState(0)
 X = rng.randn(8, 3)
 Y = rng.randn(8)
@@ -266,6 +271,25 @@ def test_polynomial_fit_with_scipy_minimize():
     np.testing.assert_allclose(res.x, [2.0, -1.0, 0.5], atol=1e-5)
 
 
+def frozen_inline(mu, sigma, x):
+    return -np.sum(stats.norm(mu, sigma).logpdf(x))
+
+
+def frozen_in_a_variable(theta, x):
+    dist = stats.norm(loc=theta[0], scale=np.exp(theta[1]))
+    theta = theta * 2                     # rebinding a freezing argument later changes nothing
+    return -dist.logpdf(x).sum() + theta[0]
+
+
+def test_frozen_scipy_distributions():
+    pytest.importorskip("scipy.stats")
+    assert_grads(frozen_inline, (0.3, 1.2, DATA), (0, 1))
+    theta = np.array([0.3, 0.1])
+    assert_grads(frozen_in_a_variable, (theta, DATA))
+    _, jv = tg.jvp(frozen_in_a_variable)(theta, DATA, np.array([1.0, 0.5]))
+    assert jv == pytest.approx(numerical_grad(frozen_in_a_variable, [theta, DATA]) @ [1.0, 0.5], rel=1e-6)
+
+
 def test_training_loop_reaches_least_squares():
     w = np.zeros(3)
     step = tg.grad(mse)
@@ -425,6 +449,10 @@ def math_on_floats(a, b):
     return math.exp(a) * math.sin(b) + math.pi * a + math.erf(a * b) + math.lgamma(a + 2) + math.log2(b)
 
 
+def filled_arrays(x):
+    return np.sum(np.full(3, x[0]) * np.arange(3)) + np.sum(np.full((2, 5), x) ** 2) + np.sum(np.full_like(x, x[1]) * x)
+
+
 def bincount_of_weights(x):
     return np.sum(np.bincount([0, 0, 1, 3], weights=x[:4], minlength=5) ** 2)
 
@@ -439,7 +467,7 @@ IDIOMS = [
     (list_and_mask_indexing, (V5,), 0), (helpers_nested_and_module_level, (W,), 0),
     (broadcasting_and_newaxis, (V5,), 0), (scalar_base_power_and_normalize, (V5,), 0),
     (matmul_operands, (W, X), (0, 1)), (math_module, (np.array([0.3, 0.5, 0.7, 0.2]),), 0),
-    (math_on_floats, (0.3, 0.7), (0, 1)), (bincount_of_weights, (V5,), 0),
+    (math_on_floats, (0.3, 0.7), (0, 1)), (bincount_of_weights, (V5,), 0), (filled_arrays, (V5,), 0),
 ]
 
 
