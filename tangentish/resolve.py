@@ -40,6 +40,8 @@ ARRAY_ATTRIBUTES = {"T": np.transpose, "mT": runtime.mT, "real": np.real, "imag"
 UNRULED_ATTRIBUTES = {"flat", "base", "ctypes", "data", "device"}
 #: conversions that cast when given a dtype: ``np.asarray(x, float)`` is ``x.astype(float)``
 CASTING_CONVERSIONS = {np.array, np.asarray, np.asanyarray}
+#: scalar types called as conversions: ``np.float64(x)`` is ``x.astype(np.float64)``
+SCALAR_TYPES = {np.float64, np.float32, np.float16, np.longdouble}
 #: attributes that carry no derivative
 INERT_ATTRIBUTES = {"shape", "size", "ndim", "dtype", "itemsize", "nbytes", "strides", "flags"}
 #: builtins that behave as a NumPy function of their argument
@@ -157,6 +159,8 @@ class Resolver:
         if callable(getattr(obj, "freeze", None)) and type(obj).__module__.startswith("scipy.stats"):
             # freezing a distribution: its methods read the arguments instead (desugar.thaw)
             return Op("nondiff", obj, list(call.args), kwargs, label)
+        if hashable(obj) and obj in SCALAR_TYPES and len(call.args) == 1 and not kwargs:
+            return self._rule(runtime.astype, [call.args[0], func], {}, label)
         if hashable(obj) and obj in CASTING_CONVERSIONS and (len(call.args) > 1 or "dtype" in kwargs):
             return self._rule(runtime.astype, list(call.args), kwargs, label)
         return self._rule(obj, list(call.args), kwargs, label)

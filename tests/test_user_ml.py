@@ -453,6 +453,16 @@ def filled_arrays(x):
     return np.sum(np.full(3, x[0]) * np.arange(3)) + np.sum(np.full((2, 5), x) ** 2) + np.sum(np.full_like(x, x[1]) * x)
 
 
+def scalar_type_conversions(x):
+    return np.float64(x[0]) ** 2 + np.sum(np.float64(x) * x)
+
+
+def labels_through_unique_and_histogram(w, y):
+    classes = np.unique(y)                     # of data: no derivative needed, no rule needed
+    counts, edges = np.histogram(y, bins=3)
+    return np.sum(w[classes] ** 2) + np.sum(counts * w[:3])
+
+
 def bincount_of_weights(x):
     return np.sum(np.bincount([0, 0, 1, 3], weights=x[:4], minlength=5) ** 2)
 
@@ -468,6 +478,8 @@ IDIOMS = [
     (broadcasting_and_newaxis, (V5,), 0), (scalar_base_power_and_normalize, (V5,), 0),
     (matmul_operands, (W, X), (0, 1)), (math_module, (np.array([0.3, 0.5, 0.7, 0.2]),), 0),
     (math_on_floats, (0.3, 0.7), (0, 1)), (bincount_of_weights, (V5,), 0), (filled_arrays, (V5,), 0),
+    (scalar_type_conversions, (V5,), 0),
+    (labels_through_unique_and_histogram, (np.arange(5.0), np.array([0, 2, 2, 4])), 0),
 ]
 
 
@@ -543,6 +555,12 @@ def test_forward_mode_of_the_new_rules():
 
 # ---- generated source -------------------------------------------------------------------
 
+def test_functions_of_data_need_no_forward_rule():
+    w, y = np.arange(5.0), np.array([0, 2, 2, 4])
+    _, jv = tg.jvp(labels_through_unique_and_histogram)(w, y, np.ones(5))
+    assert jv == pytest.approx(np.sum(numerical_grad(labels_through_unique_and_histogram, [w, y])))
+
+
 def test_writes_with_counters_read_the_adjoint_directly():
     """A write at a loop counter writes each place once: no `written` helper in the source."""
     src = tg.grad(write_in_loop).source
@@ -586,6 +604,14 @@ def converts_tolist(w):
     return a * b + c
 
 
+def unique_of_parameters(x):
+    return np.sum(np.unique(x) * np.arange(4))
+
+
+def weighted_histogram(x):
+    return np.sum(np.histogram(np.arange(4), bins=2, weights=x)[0] ** 2)
+
+
 def returns_value_and_array(w):
     return np.sum(w ** 2), w
 
@@ -606,6 +632,8 @@ def copies_in_one_branch_only(x):
     (converts_tolist, "`.tolist`", "index the array"),
     (copies_in_one_branch_only, "write into `x`", "copy"),
     (returns_value_and_array, "returned a tuple of 2", "vjp"),
+    (unique_of_parameters, "np.unique", "supported functions"),
+    (weighted_histogram, "np.bincount", "supported functions"),
 ])
 def test_in_place_and_unruled_constructs_raise_at_the_users_line(fn, construct, hint):
     with pytest.raises(tg.TransformError) as info:
