@@ -109,13 +109,16 @@ class Aliases:
 
     def assigned(self, targets: Set[str], value, locals_: Set[str]) -> None:
         """``targets = value`` was just normalized; ``locals_`` are the user's local names."""
+        self.callers -= targets
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) and \
+                value.func.id in ("dict", "list") and len(value.args) == 1 and not value.keywords:
+            value = gast.List(elts=[value.args[0]], ctx=gast.Load())   # dict(params): a new container
         if isinstance(value, (gast.List, gast.Tuple, gast.Dict)):
             # a new container: the container is its own, but it now holds its elements too
             self.shared |= self._roots(value, set(locals_) | self.params)
             self.shared -= targets
             return
         roots = self._roots(value, set(locals_) | self.params)
-        self.callers -= targets
         if roots:
             self.shared |= targets | (roots - self.params)
             if roots & self.params:

@@ -185,12 +185,56 @@ class ValueAndGrad(Transformed):
         return value, self._grads(grads, args, kwargs)
 
 
-def _decorator(cls, fn, wrt, *rest):
+class WithFixed:
+    """A transform of a bound method or ``functools.partial``: the function, its fixed arguments first.
+
+    ``tg.grad(model.loss)`` differentiates ``Model.loss`` with ``self`` passed
+    in front; positions in ``wrt`` count the caller's arguments, as before.
+    """
+
+    def __init__(self, transformed: Transformed, args: tuple, kwargs: dict):
+        self.transformed, self.args, self.kwargs = transformed, args, kwargs
+        functools.update_wrapper(self, transformed.fn, updated=())
+
+    def __call__(self, *args, **kwargs):
+        return self.transformed(*self.args, *args, **{**self.kwargs, **kwargs})
+
+    def __getattr__(self, name):   # .source, .derivative, _repr_html_ ...
+        return getattr(self.transformed, name)
+
+    def __repr__(self) -> str:
+        return repr(self.transformed)
+
+    def __str__(self) -> str:
+        return str(self.transformed)
+
+
+def _fixed_arguments(fn):
+    """``(function, fixed args, fixed kwargs)`` of a bound method or a partial, else None."""
+    import inspect
+    import types
+    if inspect.ismethod(fn) and isinstance(fn.__func__, types.FunctionType):
+        return fn.__func__, (fn.__self__,), {}
+    if isinstance(fn, functools.partial):
+        inner = _fixed_arguments(fn.func)
+        if inner is not None:
+            return inner[0], inner[1] + fn.args, {**inner[2], **fn.keywords}
+        return fn.func, fn.args, dict(fn.keywords)
+    return None
+
+
+def _decorator(cls, fn, wrt, *options):
     if fn is None:
-        return lambda f: cls(f, wrt, *rest)
+        return lambda f: _decorator(cls, f, wrt, *options)
     if not callable(fn):
         raise TangentishError(f"{cls.__name__.lower()} needs a function, got {type(fn).__name__}")
-    return cls(fn, wrt, *rest)
+    fixed = _fixed_arguments(fn)
+    if fixed is not None:
+        inner, args, kwargs = fixed
+        wrts, many = _as_tuple(wrt)
+        shifted = tuple(w + len(args) if isinstance(w, int) and w >= 0 else w for w in wrts)
+        return WithFixed(cls(inner, shifted if many else shifted[0], *options), args, kwargs)
+    return cls(fn, wrt, *options)
 
 
 def grad(fn: Optional[Callable] = None, wrt: Wrt = 0, target: Optional[str] = None):

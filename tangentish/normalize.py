@@ -368,7 +368,7 @@ class Normalizer(FlowNormalizer, Desugar):
                                   ctx=gast.Load())
         if isinstance(expr, gast.Attribute):
             return gast.Attribute(value=self.atom(expr.value), attr=expr.attr, ctx=gast.Load())
-        if isinstance(expr, (gast.Compare, gast.BoolOp)):
+        if isinstance(expr, (gast.Compare, gast.BoolOp, gast.JoinedStr)):   # no derivative: stays inline
             return self.rename(expr)
         if isinstance(expr, (gast.Tuple, gast.List)):
             return type(expr)(elts=[self.atom(e) for e in expr.elts], ctx=gast.Load())
@@ -381,8 +381,7 @@ class Normalizer(FlowNormalizer, Desugar):
             return self.comprehension(expr, hint)
         construct = {gast.Lambda: "a lambda inside the function",
                      gast.SetComp: "a set comprehension", gast.DictComp: "a dict comprehension",
-                     gast.NamedExpr: "an assignment expression `:=`",
-                     gast.JoinedStr: "an f-string"}.get(type(expr), f"a `{type(expr).__name__}` expression")
+                     gast.NamedExpr: "an assignment expression `:=`"}.get(type(expr), f"a `{type(expr).__name__}` expression")
         raise self.parsed.error(f"cannot differentiate through {construct} yet", self.current,
                                 hint="compute it in separate assignments.")
 

@@ -121,6 +121,8 @@ class Resolver:
             return self._rule(UNARYOPS[type(expr.op)], [expr.operand], {}, _op_label(expr.op))
         if isinstance(expr, (gast.Compare, gast.BoolOp)):
             return Op("nondiff", label="comparison")
+        if isinstance(expr, gast.JoinedStr):
+            return Op("nondiff", label="f-string")
         if isinstance(expr, gast.Subscript):
             if not self.is_local_value(expr.value):
                 return Op("literal")

@@ -28,7 +28,7 @@ from .resolve import Op, Resolver, hashable
 #: what to write instead of an array method or attribute that has no rule
 METHOD_HINTS = {
     ".flat": "index the flattened array instead: x.ravel()[i].",
-    ".tolist": "index the array itself (x[0], x[1]), or iterate over it.",
+    ".tolist": "use list(x), index the array itself (x[0], x[1]), or iterate over it.",
     ".view": "use the array itself, or x.copy().",
 }
 

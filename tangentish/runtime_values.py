@@ -8,9 +8,9 @@ place twice, only the write NumPy keeps gets it.
 """
 import numpy as np
 
-from .runtime import cast_like
+from .runtime import _tree_like, cast_like
 
-__all__ = ["astype", "uncast", "recast", "item", "unitem", "written", "unwritten"]
+__all__ = ["astype", "uncast", "recast", "item", "unitem", "written", "unwritten", "unlist"]
 
 
 def _is_inexact(dtype) -> bool:
@@ -89,3 +89,14 @@ def unwritten(g, like, index):
     else:
         out[index] += g
     return out
+
+
+def unlist(g, x):
+    """Adjoint of ``list(x)`` / ``tuple(x)``: the list's adjoint in ``x``'s own kind.
+
+    A list or tuple gets a container of the same kind back; an array, whose
+    list holds its rows, gets the rows stacked again.
+    """
+    if isinstance(x, (list, tuple)):
+        return _tree_like(x, list(g))
+    return np.reshape(np.array([np.asarray(part) for part in g]), np.shape(x))

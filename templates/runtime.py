@@ -68,6 +68,7 @@ from tangentish.runtime import (
     undiff,
     unindex,
     unitem,
+    unlist,
     unpad,
     unpolyval,
     unreduce,
@@ -163,6 +164,12 @@ def uncast_adjoint(y, g, x, dtype=None):
 @adjoint(recast)
 def recast_adjoint(y, tx, dtype):
     d[tx] += uncast(d[y], tx, dtype)
+
+
+@linear(unlist)
+@adjoint(unlist)
+def unlist_adjoint(y, g, x):
+    d[g] += unlist(d[y], g)   # g is a list: the parts of d[y], as a list
 
 
 @linear(unitem)

@@ -10,6 +10,7 @@ from primitive_check import Row
 EXEMPT = {
     "getattr": "its argument is a namedtuple; tests/test_containers.py differentiates field reads",
     "tangentish.runtime.unattr": "the adjoint of a namedtuple field read; tests/test_containers.py",
+    "dict": "its argument and result are dicts; tests/test_user_ml.py differentiates dict(params)",
 }
 
 S1 = (((),), ((3,),), ((2, 3),))                      # unary elementwise
@@ -344,6 +345,7 @@ ROWS = [
     Row("np.convolve", "{0}, {1}", shapes=(((3,), (5,)), ((5,), (2,)), ((4,), (4,))),
         kw=("", "mode='valid'", "mode='same'")),
     Row("np.bincount", "[0, 2, 2, 1], weights={0}, minlength=5", shapes=(((4,),),)),
+    Row("list", shapes=(((3,),), ((2, 3),))), Row("tuple", shapes=(((3,),),)),
     # ---- the math module (the rest share their NumPy twin's rule) ----
     Row("math.log", shapes=(((),),), domains=("pos",)),
     Row("math.log", "{0}, {1}", shapes=(((), ()),), domains=("pos", "gt1")),
@@ -372,6 +374,7 @@ ROWS = [
     Row("unconvolve", "{0}, {1}, {2}", shapes=(((6,), (4,), (3,)),), wrt=(0, 2)),
     Row("unconvolve", "{0}, {1}, {2}", shapes=(((2,), (4,), (3,)),), wrt=(0, 2), kw=("mode='valid'",)),
     Row("unconvolve", "{0}, {1}, {2}", shapes=(((3,), (3,), (2,)),), wrt=(0, 2), kw=("mode='same'",)),
+    Row("unlist", "{0}, {1}", shapes=(((3,), (3,)), ((2, 3), (2, 3))), wrt=(0,)),
     Row("written", "{0}, [0, 0, 1]", shapes=(((3,),), ((3, 2),))), Row("written", "{0}, 1", shapes=(((3,),),)),
     Row("unwritten", "{0}, {1}, [0, 0, 1]", shapes=(((3,), (3,)),), wrt=(0,)),
     Row("unwritten", "{0}, {1}, np.s_[1:]", shapes=(((2,), (3,)),), wrt=(0,)),

@@ -6,6 +6,7 @@ central finite differences, or against autograd where that is installed.
 Constructs that cannot be supported are checked to raise a TransformError at
 the user's line.
 """
+import functools
 import math
 from collections import namedtuple
 
@@ -463,6 +464,20 @@ def labels_through_unique_and_histogram(w, y):
     return np.sum(w[classes] ** 2) + np.sum(counts * w[:3])
 
 
+def builtin_containers(x):
+    a, b, c = list(x[:3])
+    rows = list(np.outer(x, x[:2]))
+    pair = tuple([x[0], x[1] * 2])
+    return a * b + c ** 2 + np.sum(rows[0] * rows[1]) + pair[0] * pair[1]
+
+
+def logging_with_fstrings(w):
+    loss = np.sum(w ** 2)
+    message = f"loss={loss:.3f} first={w[0]}"
+    assert message.startswith("loss")
+    return loss
+
+
 def bincount_of_weights(x):
     return np.sum(np.bincount([0, 0, 1, 3], weights=x[:4], minlength=5) ** 2)
 
@@ -478,7 +493,7 @@ IDIOMS = [
     (broadcasting_and_newaxis, (V5,), 0), (scalar_base_power_and_normalize, (V5,), 0),
     (matmul_operands, (W, X), (0, 1)), (math_module, (np.array([0.3, 0.5, 0.7, 0.2]),), 0),
     (math_on_floats, (0.3, 0.7), (0, 1)), (bincount_of_weights, (V5,), 0), (filled_arrays, (V5,), 0),
-    (scalar_type_conversions, (V5,), 0),
+    (scalar_type_conversions, (V5,), 0), (builtin_containers, (V5,), 0), (logging_with_fstrings, (W,), 0),
     (labels_through_unique_and_histogram, (np.arange(5.0), np.array([0, 2, 2, 4])), 0),
 ]
 
@@ -494,6 +509,42 @@ def test_namedtuple_parameters():
     assert isinstance(g, Params) and type(g.b) is float
     np.testing.assert_allclose(g.w, numerical_grad(lambda w: namedtuple_model(Params(w, 0.5), X), [W]), rtol=1e-6)
     np.testing.assert_allclose(g.b, numerical_grad(lambda b: namedtuple_model(Params(W, b), X), [0.5]), rtol=1e-6)
+
+
+class LinearModel:
+    def __init__(self, X, y, lam=0.1):
+        self.X, self.y, self.lam = X, y, lam
+
+    def loss(self, w, b=0.0):
+        r = self.X @ w + b - self.y
+        return np.mean(r ** 2) + self.lam * np.sum(w ** 2)
+
+
+def test_bound_methods_and_partials():
+    model = LinearModel(X, Y)
+    g = tg.grad(model.loss, wrt=(0, 1))(W, 0.5)
+    np.testing.assert_allclose(g[0], numerical_grad(model.loss, [W, 0.5]), rtol=1e-6)
+    assert g[1] == pytest.approx(numerical_grad(model.loss, [W, 0.5], 1), rel=1e-6)
+    assert tg.grad(model.loss, wrt="b")(W, 0.5) == pytest.approx(g[1])
+    value, gw = tg.value_and_grad(model.loss)(W)
+    assert value == pytest.approx(model.loss(W))
+    assert tg.hessian(model.loss)(W).shape == (3, 3)
+    assert "def dloss_dw(self, w" in tg.grad(model.loss).source
+    fixed = functools.partial(model.loss, b=0.5)
+    np.testing.assert_allclose(tg.grad(fixed)(W), g[0], rtol=1e-12)
+    fixed = functools.partial(mse, X=X, y=Y)
+    np.testing.assert_allclose(tg.grad(fixed)(W), numerical_grad(mse, [W, X, Y]), rtol=1e-6)
+
+
+def writes_into_a_copied_dict(params):
+    params = dict(params)
+    params["w"] = params["w"] * 2
+    return np.sum(params["w"] ** 2)
+
+
+def test_writes_into_a_copied_dict():
+    g = tg.grad(writes_into_a_copied_dict)({"w": W})
+    np.testing.assert_allclose(g["w"], 8 * W, rtol=1e-12)
 
 
 def test_lambdas_and_closures():
