@@ -83,6 +83,8 @@ class Transformed:
     # -- building -------------------------------------------------------------
     @property
     def derivative(self) -> pipeline.Derivative:
+        if self._derivative is not None and self._derivative.is_stale():
+            self._derivative = None   # a helper was redefined, or a global rebound: transform anew
         if self._derivative is None:
             self._derivative = self._build()
         return self._derivative

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
 import gast
+import numpy as np
 
 from . import emit as emit_pass
 from . import fence, forward, optimize, retarget, reverse, templates
@@ -42,6 +43,19 @@ class Derivative:
     keyword_only: bool = False                           # ... and whether they are keyword-only
     upstream: Optional[Derivative] = None              # the derivative this one differentiates
     targets: Dict[str, Derivative] = field(default_factory=dict)   # this one on CuPy, dask (cache)
+    #: (name, closure cell or None, globals, value) of the user's names the transform resolved
+    bindings: List[Tuple[str, object, object, object]] = field(default_factory=list)
+
+    def is_stale(self) -> bool:
+        """Has the user rebound a name this derivative was built from (a helper redefined in a cell)?"""
+        for name, cell, globs, value in self.bindings:
+            try:
+                now = cell.cell_contents if cell is not None else globs.get(name, _MISSING)
+            except ValueError:
+                continue
+            if now is not value:
+                return True
+        return any(c.is_stale() for c in self.callees) or (self.upstream is not None and self.upstream.is_stale())
 
     def full_source(self) -> str:
         """This function with every derivative it calls, as one runnable module."""
@@ -101,6 +115,17 @@ def _split_imports(source: str):
     return head, None, "\n".join(lines).strip("\n")
 
 
+def _bindings(parsed) -> List[Tuple[str, object, object, object]]:
+    """The names the transform read from the user's namespace, and what they held then.
+
+    Data (arrays, numbers) is read again on every call and never shapes the
+    derivative, so rebinding it is no reason to transform again.
+    """
+    read = getattr(parsed.namespace, "read", {})
+    return [(name, cell, globs, value) for name, cell, globs in _refresh_list(parsed.fn, sorted(read))
+            for value in [read[name]] if not isinstance(value, (np.ndarray, int, float, complex, str, bool))]
+
+
 def _refresh_list(fn: Callable, refs: Sequence[str]):
     cells = {}
     if getattr(fn, "__closure__", None):
@@ -150,7 +175,7 @@ def reverse_derivative(fn: Callable, wrt: Tuple, mode: str, complex_args: Tuple 
     (the rules applied to them are then wrapped for the complex convention).
     """
     return cached(fn, ("reverse", wrt, mode, complex_args),
-                  lambda: _build_reverse(fn, wrt, mode, complex_args))
+                  lambda: _build_reverse(fn, wrt, mode, complex_args), Derivative.is_stale)
 
 
 #: user functions being transformed right now (a call back into one is recursion)
@@ -184,12 +209,14 @@ def _build_reverse_unit(fn: Callable, wrt: Tuple, mode: str, complex_args: Tuple
 
     binder = reverse.GlobalBinder(unit)
     node, seed = reverse.transform(unit, names, mode, callee, binder, complex_params)
+    bindings = _bindings(unit.parsed)
     user_names = unit.local_names() - {seed}
     node = optimize.optimize(node, protected=user_names)
     emitted = emit_pass.emit(node, unit.parsed.namespace, binder.bound, unit.parsed.namespace)
     where = _return_site(unit)
     return _finish(Derivative(node.name, emitted.function, emitted.source, seed, emitted, fn, callees,
-                              _refresh_list(unit.parsed.fn, emitted.user_refs), where), unit.parsed.fn)
+                              _refresh_list(unit.parsed.fn, emitted.user_refs), where, bindings=bindings),
+                   unit.parsed.fn)
 
 
 def _return_site(unit) -> Dict[str, object]:
@@ -211,7 +238,7 @@ def _finish(d: Derivative, parsed_fn: Callable) -> Derivative:
 
 def forward_derivative(fn: Callable, wrt: Tuple, mode: str) -> Derivative:
     """The cached forward-mode derivative of ``fn`` (``mode``: ``"jvp"`` or ``"tangent"``)."""
-    return cached(fn, ("forward", wrt, mode), lambda: _build_forward(fn, wrt, mode))
+    return cached(fn, ("forward", wrt, mode), lambda: _build_forward(fn, wrt, mode), Derivative.is_stale)
 
 
 #: user functions whose forward derivative is being built (a call back into one is recursion)
@@ -244,12 +271,13 @@ def _build_forward_unit(fn: Callable, wrt: Tuple, mode: str) -> Derivative:
 
     binder = reverse.GlobalBinder(unit)
     node, tangents, keyword_only = forward.transform(unit, names, mode, callee, binder)
+    bindings = _bindings(unit.parsed)
     node = optimize.optimize(node, protected=unit.local_names())
     emitted = emit_pass.emit(node, unit.parsed.namespace, binder.bound, unit.parsed.namespace)
     where = _return_site(unit)
     d = Derivative(node.name, emitted.function, emitted.source, None, emitted, fn, callees,
                    _refresh_list(unit.parsed.fn, emitted.user_refs), where, tangents=tangents,
-                   keyword_only=keyword_only)
+                   keyword_only=keyword_only, bindings=bindings)
     return _finish(d, unit.parsed.fn)
 
 

@@ -692,3 +692,42 @@ def test_in_place_and_unruled_constructs_raise_at_the_users_line(fn, construct, 
     e = info.value
     assert construct in str(e) and hint in e.hint, str(e)
     assert e.filename == __file__ and e.lineno is not None
+
+
+# ---- a notebook redefines a helper, or rebinds a global, after the first gradient ----------
+
+def square_helper(v):
+    return v ** 2
+
+
+def cube_helper(v):
+    return v ** 3
+
+
+def activation_sum(w):
+    return np.sum(ACTIVATION(w))
+
+
+def calls_a_helper(w):
+    return np.sum(helper(w))
+
+
+ACTIVATION = np.tanh
+helper = square_helper
+
+
+def test_rebinding_a_global_function_rebuilds_the_derivative():
+    global ACTIVATION, helper
+    g = tg.grad(activation_sum)
+    np.testing.assert_allclose(g(W), 1 - np.tanh(W) ** 2, rtol=1e-12)
+    np.testing.assert_allclose(tg.grad(calls_a_helper)(W), 2 * W, rtol=1e-12)
+    try:
+        ACTIVATION, helper = np.sin, cube_helper          # as a re-run notebook cell would
+        np.testing.assert_allclose(g(W), np.cos(W), rtol=1e-12)
+        np.testing.assert_allclose(tg.grad(activation_sum)(W), np.cos(W), rtol=1e-12)
+        np.testing.assert_allclose(tg.grad(calls_a_helper)(W), 3 * W ** 2, rtol=1e-12)
+        _, jv = tg.jvp(calls_a_helper)(W, np.ones(3))
+        assert jv == pytest.approx(np.sum(3 * W ** 2))
+    finally:
+        ACTIVATION, helper = np.tanh, square_helper
+    np.testing.assert_allclose(g(W), 1 - np.tanh(W) ** 2, rtol=1e-12)
