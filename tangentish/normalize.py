@@ -55,25 +55,27 @@ class Unit:
     defaults: Dict[str, gast.AST] = field(default_factory=dict)
     origin: Dict[int, gast.AST] = field(default_factory=dict)   # id(stmt) -> user node
     loops: Dict[int, LoopInfo] = field(default_factory=dict)    # id(loop) -> what reverse needs
+    keyword_params: List[str] = field(default_factory=list)     # keyword-only: constants of the derivative
 
     @property
     def body(self) -> List[gast.AST]:
         return self.node.body
 
     def local_names(self) -> set:
-        return set(self.params) | syntax.stored_names(self.node.body)
+        return set(self.params) | set(self.keyword_params) | syntax.stored_names(self.node.body)
 
 
 def normalize(parsed: Parsed) -> Unit:
     fn = parsed.node
     args = fn.args
-    if args.vararg or args.kwarg or args.kwonlyargs or getattr(args, "posonlyargs", None):
-        raise parsed.error("cannot differentiate a function with *args, **kwargs or keyword-only "
+    if args.vararg or args.kwarg or getattr(args, "posonlyargs", None):
+        raise parsed.error("cannot differentiate a function with *args, **kwargs or positional-only "
                            "parameters", fn, hint="list the parameters explicitly.")
     params = [a.id for a in args.args]
-    taken = syntax.names_in(fn.body) | set(params) | RESERVED
+    keyword_params = [a.id for a in args.kwonlyargs]   # settings like `*, lam=0.1`: never differentiated
+    taken = syntax.names_in(fn.body) | set(params) | set(keyword_params) | RESERVED
     namer = Namer(taken)
-    n = Normalizer(parsed, namer, params)
+    n = Normalizer(parsed, namer, params + keyword_params)
     user_body, n.break_checks = restructure(
         parsed, [syntax.copy_node(s) for s in fn.body], namer.fresh,
         lambda: namer.fresh(fn.name if fn.name != "<lambda>" else "out"))
@@ -84,7 +86,7 @@ def normalize(parsed: Parsed) -> Unit:
                             decorator_list=[], returns=None, type_comment=None, type_params=[])
     defaults = dict(zip(params[len(params) - len(args.defaults):], args.defaults))
     unit = Unit(parsed, node, params, namer, result=n.result, defaults=defaults, origin=n.origin,
-                loops=n.loops)
+                loops=n.loops, keyword_params=keyword_params)
     return unit
 
 

@@ -151,6 +151,11 @@ def wrt_names(unit, wrt: Sequence) -> List[str]:
     names = []
     for w in wrt:
         if isinstance(w, str):
+            if w in unit.keyword_params:
+                raise TransformError(f"wrt={w!r} names a keyword-only parameter of `{unit.parsed.name}`; "
+                                     "only positional parameters can be differentiated",
+                                     hint=f"make `{w}` an ordinary parameter (before the `*`).",
+                                     **unit.parsed.where())
             if w not in unit.params:
                 raise TransformError(f"wrt={w!r} is not a parameter of `{unit.parsed.name}`; its "
                                      f"parameters are {', '.join(unit.params) or '(none)'}",

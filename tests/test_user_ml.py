@@ -536,6 +536,25 @@ def test_bound_methods_and_partials():
     np.testing.assert_allclose(tg.grad(fixed)(W), numerical_grad(mse, [W, X, Y]), rtol=1e-6)
 
 
+def penalized(w, *, lam=0.1):
+    return lam * np.sum(w ** 2) + mse(w, X, Y)
+
+
+def calls_with_keyword_only(w):
+    return penalized(w, lam=0.5) + penalized(w)
+
+
+def test_keyword_only_settings():
+    np.testing.assert_allclose(tg.grad(penalized)(W, lam=1.0),
+                               numerical_grad(lambda w: penalized(w, lam=1.0), [W]), rtol=1e-6)
+    assert "def dpenalized_dw(w, *, lam=0.1)" in tg.grad(penalized).source
+    assert_grads(calls_with_keyword_only, (W,))
+    _, jv = tg.jvp(penalized)(W, np.ones(3), lam=1.0)
+    assert jv == pytest.approx(numerical_grad(lambda w: penalized(w, lam=1.0), [W]).sum(), rel=1e-6)
+    with pytest.raises(tg.TransformError, match="keyword-only"):
+        tg.grad(penalized, wrt="lam")(W)
+
+
 def writes_into_a_copied_dict(params):
     params = dict(params)
     params["w"] = params["w"] * 2
