@@ -225,11 +225,37 @@ def _fixed_arguments(fn):
     return None
 
 
+def _as_python(fn):
+    """A ufunc with a rule (``np.tanh``, ``scipy.special.expit``) as a Python function calling it.
+
+    ``tg.elementwise_grad(np.tanh)`` then differentiates ``def tanh(x): return np.tanh(x)``.
+    """
+    from . import registry, templates
+    from .parse import register_source
+    if not isinstance(fn, np.ufunc) or fn.nout != 1 or fn.nin not in (1, 2):
+        return fn
+    templates.load_builtin()
+    if fn not in registry.REVERSE and fn not in registry.FORWARD:
+        return fn
+    spelled = registry.display_name(fn)
+    if "." not in spelled:
+        return fn
+    params = "x" if fn.nin == 1 else "x, y"
+    filename = f"<tangentish: {spelled}>"
+    source = f"def {fn.__name__}({params}):\n    return {spelled}({params})\n"
+    register_source(filename, source)
+    root, module = spelled.split(".")[0], spelled.rsplit(".", 1)[0]
+    namespace = {"np": np} if root == "np" else {root: __import__(module)}   # scipy.special: scipy
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace[fn.__name__]
+
+
 def _decorator(cls, fn, wrt, *options):
     if fn is None:
         return lambda f: _decorator(cls, f, wrt, *options)
     if not callable(fn):
         raise TangentishError(f"{cls.__name__.lower()} needs a function, got {type(fn).__name__}")
+    fn = _as_python(fn)
     fixed = _fixed_arguments(fn)
     if fixed is not None:
         inner, args, kwargs = fixed

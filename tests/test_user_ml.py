@@ -555,6 +555,20 @@ def test_keyword_only_settings():
         tg.grad(penalized, wrt="lam")(W)
 
 
+def test_ufuncs_with_rules_are_differentiated_directly():
+    """autograd-style tutorials plot egrad(np.tanh); here the ufunc is wrapped in a one-line function."""
+    x = np.linspace(-2, 2, 5)
+    np.testing.assert_allclose(tg.elementwise_grad(np.tanh)(x), 1 - np.tanh(x) ** 2, rtol=1e-12)
+    assert tg.grad(np.sin)(1.0) == pytest.approx(np.cos(1.0))
+    assert tg.grad(tg.grad(np.sin))(1.0) == pytest.approx(-np.sin(1.0))
+    g = tg.grad(np.arctan2, wrt=(0, 1))(1.0, 2.0)
+    assert g == pytest.approx((2.0 / 5.0, -1.0 / 5.0))
+    assert "def dsin_dx(x)" in tg.grad(np.sin).source
+    if stats is not None:
+        from scipy.special import expit
+        np.testing.assert_allclose(tg.elementwise_grad(expit)(x), expit(x) * (1 - expit(x)), rtol=1e-12)
+
+
 def writes_into_a_copied_dict(params):
     params = dict(params)
     params["w"] = params["w"] * 2
