@@ -372,8 +372,10 @@ class Normalizer(FlowNormalizer, Desugar):
             return gast.Attribute(value=self.atom(expr.value), attr=expr.attr, ctx=gast.Load())
         if isinstance(expr, (gast.Compare, gast.BoolOp, gast.JoinedStr)):   # no derivative: stays inline
             return self.rename(expr)
-        if isinstance(expr, (gast.Tuple, gast.List)):
-            return type(expr)(elts=[self.atom(e) for e in expr.elts], ctx=gast.Load())
+        if isinstance(expr, (gast.Tuple, gast.List)):   # [*xs, v]: what generated code builds lists with
+            return type(expr)(elts=[gast.Starred(value=self.atom(e.value), ctx=gast.Load())
+                                    if isinstance(e, gast.Starred) else self.atom(e) for e in expr.elts],
+                              ctx=gast.Load())
         if isinstance(expr, gast.Dict):
             return gast.Dict(keys=[self.rename(k) if k is not None else None for k in expr.keys],
                              values=[self.atom(v) for v in expr.values])

@@ -52,9 +52,10 @@ def user_assigned(stmts) -> Set[str]:
                         t = t.value
                     if isinstance(t, gast.Name):
                         out.add(t.id)
-            elif (isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute)
-                  and n.func.attr == "append" and isinstance(n.func.value, gast.Name)):
-                out.add(n.func.value.id)
+            elif (isinstance(n, gast.Expr) and isinstance(n.value, gast.Call)   # xs.append(v), not np.append
+                  and isinstance(n.value.func, gast.Attribute) and n.value.func.attr == "append"
+                  and isinstance(n.value.func.value, gast.Name)):
+                out.add(n.value.func.value.id)
     return out
 
 

@@ -72,6 +72,7 @@ from tangentish.runtime import (
     unpad,
     unpolyval,
     unreduce,
+    unstack_like,
     untake,
     untake_along_axis,
     untile,
@@ -110,6 +111,12 @@ def unreduce_adjoint(r, g, x, axis=None, keepdims=False, where=True):
 @adjoint(unindex)
 def unindex_adjoint(r, g, x, index):
     d[g] += d[r][index]
+
+
+@linear(unstack_like)
+@adjoint(unstack_like)
+def unstack_like_adjoint(y, g, arrays, axis=0):
+    d[g] += np.stack(d[y], axis=axis)
 
 
 @linear(undiff)

@@ -478,6 +478,19 @@ def logging_with_fstrings(w):
     return loss
 
 
+def features_joined_twice(x):
+    feats = [x, x ** 2]
+    return (np.sum(np.vstack(feats) * 2) + np.sum(np.vstack(feats) ** 2) + np.sum(np.stack(feats, axis=1) ** 3)
+            + np.sum(np.concatenate(feats) ** 2) + np.sum(np.hstack(feats)))
+
+
+def states_appended_in_a_loop(x):
+    hs = []
+    for i in range(3):
+        hs.append(np.tanh(x * i))
+    return np.sum(np.vstack(hs) ** 2) + np.sum(np.array(hs)) + np.sum(np.stack(hs))
+
+
 def bincount_of_weights(x):
     return np.sum(np.bincount([0, 0, 1, 3], weights=x[:4], minlength=5) ** 2)
 
@@ -494,6 +507,7 @@ IDIOMS = [
     (matmul_operands, (W, X), (0, 1)), (math_module, (np.array([0.3, 0.5, 0.7, 0.2]),), 0),
     (math_on_floats, (0.3, 0.7), (0, 1)), (bincount_of_weights, (V5,), 0), (filled_arrays, (V5,), 0),
     (scalar_type_conversions, (V5,), 0), (builtin_containers, (V5,), 0), (logging_with_fstrings, (W,), 0),
+    (features_joined_twice, (V5,), 0), (states_appended_in_a_loop, (W,), 0),
     (labels_through_unique_and_histogram, (np.arange(5.0), np.array([0, 2, 2, 4])), 0),
 ]
 
@@ -621,6 +635,10 @@ def test_second_derivatives_of_the_new_rules():
     H = tg.hessian(math_module)(x)
     for i in range(4):
         row = numerical_grad(lambda v: tg.grad(math_module)(v)[i], [x])
+        np.testing.assert_allclose(H[i], row, rtol=1e-5, atol=1e-6)
+    H = tg.hessian(states_appended_in_a_loop)(W)   # generated code builds lists as [*hs, h]
+    for i in range(3):
+        row = numerical_grad(lambda v: tg.grad(states_appended_in_a_loop)(v)[i], [W])
         np.testing.assert_allclose(H[i], row, rtol=1e-5, atol=1e-6)
     H = tg.hessian(repeated_index_write)(V5)
     np.testing.assert_allclose(H, np.diag([0.0, 2.0, 2.0, 0.0, 0.0]), atol=1e-12)
