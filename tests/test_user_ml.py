@@ -782,3 +782,9 @@ def test_rebinding_a_global_function_rebuilds_the_derivative():
     finally:
         ACTIVATION, helper = np.tanh, square_helper
     np.testing.assert_allclose(g(W), 1 - np.tanh(W) ** 2, rtol=1e-12)
+
+
+def test_check_grads_on_a_model_and_a_packed_call():
+    assert tg.check_grads(mse, W, X, Y) is None
+    with pytest.raises(tg.TangentishError, match="arguments themselves"):
+        tg.check_grads(mse, (W, X, Y))
