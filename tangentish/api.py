@@ -132,7 +132,7 @@ class Transformed:
         return match_input(grads, xs[0])
 
     def _run(self, args, kwargs):
-        d = self._derivative or self.derivative
+        d = self.derivative   # (checks that no helper it was built from was redefined since)
         complex_args = None
         for a in args:   # (a plain loop: this runs on every call, and most arguments are floats)
             if type(a) is not float and is_complex_value(a):

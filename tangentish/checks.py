@@ -112,10 +112,7 @@ def check_grads(fn: Callable, *args, modes: Sequence[str] = ("fwd", "rev"), orde
     kwargs = {k: _as_float64(v) for k, v in kwargs.items()}
     positions = list(wrt) if wrt is not None else [i for i, a in enumerate(args) if _is_float_like(a)]
     if not positions:
-        packed = len(args) == 1 and isinstance(args[0], tuple)
-        raise TangentishError("check_grads found no float argument to check; " + (
-            "it takes the arguments themselves, check_grads(f, w, X, y), not one tuple of them"
-            if packed else "pass wrt=(positions,)"))
+        raise TangentishError("check_grads found no float argument to check; pass wrt=(positions,)")
     checker = _Checker(np.random.default_rng(seed), eps, rtol, atol, directions,
                        getattr(fn, "__name__", "f"))
     for i in positions:
