@@ -331,9 +331,11 @@ class ReverseTransform:
             hint = (f"register one with @tangentish.adjoint({name}) (and @tangentish.tangent({name}) for "
                     "forward mode); docs/primitives.md lists the supported functions and shows the form.")
         elif key is None and op.label.startswith("."):
-            message = f"cannot differentiate through {what}: tangentish has no rule for this array method or attribute"
-            hint = METHOD_HINTS.get(op.label, "write it with NumPy functions that have rules "
-                                              "(docs/primitives.md lists them).")
+            message = (f"cannot differentiate through {what}: it is not an array method with a rule, and "
+                       "tangentish, which reads calls from the source, cannot see what the object is")
+            hint = METHOD_HINTS.get(op.label, f"if it is a method of your own class, call it through the class, "
+                                              f"`ClassName{op.label}(obj, ...)`, which tangentish can read; "
+                                              "otherwise use NumPy functions with rules (docs/primitives.md).")
         else:
             message = f"cannot differentiate through {what}: it is not a Python function with source"
             hint = "mark it @tangentish.primitive and register a rule with @tangentish.adjoint."

@@ -534,6 +534,29 @@ class LinearModel:
         return np.mean(r ** 2) + self.lam * np.sum(w ** 2)
 
 
+class TanhNet:
+    def __init__(self, W):
+        self.W = W
+
+    def predict(self, x, W):
+        return np.tanh(x @ W)
+
+    def loss_via_class(self, W, x, y):
+        return np.sum((TanhNet.predict(self, x, W) - y) ** 2)
+
+    def loss_via_self(self, W, x, y):
+        return np.sum((self.predict(x, W) - y) ** 2)
+
+
+def test_methods_calling_methods():
+    net = TanhNet(W4)
+    g = tg.grad(net.loss_via_class)(W4, X, ONEHOT)
+    np.testing.assert_allclose(g, numerical_grad(net.loss_via_class, [W4, X, ONEHOT]), rtol=1e-5, atol=1e-7)
+    with pytest.raises(tg.TransformError, match="cannot see what the object is") as info:
+        tg.grad(net.loss_via_self)(W4, X, ONEHOT)
+    assert "ClassName.predict(obj, ...)" in info.value.hint
+
+
 def test_bound_methods_and_partials():
     model = LinearModel(X, Y)
     g = tg.grad(model.loss, wrt=(0, 1))(W, 0.5)
