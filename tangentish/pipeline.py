@@ -55,7 +55,9 @@ class Derivative:
                 continue
             if now is not value:
                 return True
-        return any(c.is_stale() for c in self.callees) or (self.upstream is not None and self.upstream.is_stale())
+        if self.callees and any(c.is_stale() for c in self.callees):   # (no generator on the common path)
+            return True
+        return self.upstream is not None and self.upstream.is_stale()
 
     def full_source(self) -> str:
         """This function with every derivative it calls, as one runnable module."""
@@ -298,13 +300,16 @@ def retargeted(d: Derivative, target: Optional[str]) -> Derivative:
     if found.name not in d.targets:
         namespace: Dict[str, object] = {}
         refresh: List[Tuple[str, object, object]] = []
+        bindings: List[Tuple[str, object, object, object]] = []
         for part in d._all():
             namespace.update(part.emitted.namespace)
             refresh += [r for r in part._refresh if r not in refresh]
+            bindings += [b for b in part.bindings if b not in bindings]
         source = retarget.retarget_source(d.full_source(), namespace, found)
         emitted = emit_pass.compile_source(source, d.name, namespace, [r[0] for r in refresh])
         moved = Derivative(d.name, emitted.function, source, d.seed, emitted, d.user_fn, [], refresh,
-                           d.where, tangents=d.tangents, keyword_only=d.keyword_only, upstream=d.upstream)
+                           d.where, tangents=d.tangents, keyword_only=d.keyword_only, upstream=d.upstream,
+                           bindings=bindings)
         _by_function[moved.function] = moved
         d.targets[found.name] = moved
     return d.targets[found.name]
