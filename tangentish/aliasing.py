@@ -10,9 +10,10 @@ an in-place update of one with a TransformError and a hint (copy it first).
 """
 from __future__ import annotations
 
-from typing import Iterable, Set
+from typing import Iterable, Optional, Set
 
 import gast
+import numpy as np
 
 from . import syntax
 
@@ -27,10 +28,51 @@ ALLOCATING = {"copy", "array", "zeros", "zeros_like", "ones", "ones_like", "empt
               "full", "full_like", "arange", "linspace", "unindex", "unassign", "one_like"}
 
 
+#: NumPy functions that write into an argument: as a bare statement their effect is invisible
+#: to the derivative, so they are refused (a silent zero gradient otherwise)
+IN_PLACE_FUNCTIONS = {np.copyto: "np.copyto", np.fill_diagonal: "np.fill_diagonal", np.put: "np.put",
+                      np.place: "np.place", np.putmask: "np.putmask",
+                      getattr(np, "put_along_axis", None): "np.put_along_axis"}
+IN_PLACE_HINTS = {
+    "np.fill_diagonal": "build the matrix instead: A = A + np.diag(values).",
+    "np.copyto": "assign the new array to a name: A = np.array(values).",
+    "ufunc.at": "accumulate with a new array instead, e.g. z = z + np.bincount(index, weights=v, "
+                "minlength=len(z)), or a loop of z[i] += v[k].",
+    "out=": "assign the result to a name instead: y = np.exp(x).",
+}
+
+
+def in_place_call(call, namespace) -> Optional[str]:
+    """What in ``call`` (a bare statement) writes into an argument: ``"np.fill_diagonal"``, ``"out="``..."""
+    if not isinstance(call, gast.Call):
+        return None
+    if any(k.arg == "out" for k in call.keywords):
+        return "out="
+    func = call.func
+    if isinstance(func, gast.Attribute) and func.attr == "at" and isinstance(_lookup(func.value, namespace),
+                                                                             np.ufunc):
+        return "ufunc.at"
+    obj = _lookup(func, namespace)
+    try:
+        return IN_PLACE_FUNCTIONS.get(obj)
+    except TypeError:   # unhashable
+        return None
+
+
+def _lookup(node, namespace):
+    if isinstance(node, gast.Name):
+        return namespace.get(node.id)
+    if isinstance(node, gast.Attribute):
+        base = _lookup(node.value, namespace)
+        return None if base is None else getattr(base, node.attr, None)
+    return None
+
+
 class Aliases:
     def __init__(self, params: Iterable[str]):
         self.params = set(params)
         self.shared: Set[str] = set()     # user names that may share memory with another local
+        self.callers: Set[str] = set(params)   # names still holding the caller's array (x, not x = x.copy())
 
     def _roots(self, expr, locals_) -> Set[str]:
         """Local names whose memory ``expr``'s value may be (part of)."""
@@ -67,6 +109,10 @@ class Aliases:
 
     def assigned(self, targets: Set[str], value, locals_: Set[str]) -> None:
         """``targets = value`` was just normalized; ``locals_`` are the user's local names."""
+        self.callers -= targets
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) and \
+                value.func.id in ("dict", "list") and len(value.args) == 1 and not value.keywords:
+            value = gast.List(elts=[value.args[0]], ctx=gast.Load())   # dict(params): a new container
         if isinstance(value, (gast.List, gast.Tuple, gast.Dict)):
             # a new container: the container is its own, but it now holds its elements too
             self.shared |= self._roots(value, set(locals_) | self.params)
@@ -97,4 +143,4 @@ class Aliases:
                     self.shared |= syntax.stored_names(n.target)
 
     def may_share(self, name: str) -> bool:
-        return name in self.shared or name in self.params
+        return name in self.shared or name in self.callers

@@ -83,10 +83,11 @@ class Transformed:
     # -- building -------------------------------------------------------------
     @property
     def derivative(self) -> pipeline.Derivative:
-        d = self._derivative
-        if d is None or not d.is_current():   # built from functions the user has since replaced
-            d = self._derivative = self._build()
-        return d
+        if self._derivative is not None and self._derivative.is_stale():
+            self._derivative = None   # a helper was redefined, or a global rebound: transform anew
+        if self._derivative is None:
+            self._derivative = self._build()
+        return self._derivative
 
     def _build(self) -> pipeline.Derivative:
         return pipeline.retargeted(pipeline.reverse_derivative(self.fn, self.wrt, self._mode), self.target)
@@ -130,8 +131,8 @@ class Transformed:
             return tuple(match_input(g, x) for g, x in zip(grads, xs))
         return match_input(grads, xs[0])
 
-    def _run(self, args, kwargs, rebuilt=False):
-        d = self._derivative or self.derivative
+    def _run(self, args, kwargs):
+        d = self.derivative   # (checks that no helper it was built from was redefined since)
         complex_args = None
         for a in args:   # (a plain loop: this runs on every call, and most arguments are floats)
             if type(a) is not float and is_complex_value(a):
@@ -140,9 +141,7 @@ class Transformed:
         if complex_args:   # complex values follow the dL/da + i dL/db convention: another transform
             d = pipeline.retargeted(
                 pipeline.reverse_derivative(self.fn, self.wrt, self._mode, tuple(complex_args)), self.target)
-        if not d.refresh() and not rebuilt:   # a name it calls now holds another function
-            self._derivative = None
-            return self._run(args, kwargs, rebuilt=True)
+        d.refresh()
         try:
             return d.function(*args, **kwargs)
         except TransformError as e:   # raised by a runtime check: point at the user's code
@@ -188,12 +187,82 @@ class ValueAndGrad(Transformed):
         return value, self._grads(grads, args, kwargs)
 
 
-def _decorator(cls, fn, wrt, *rest):
+class WithFixed:
+    """A transform of a bound method or ``functools.partial``: the function, its fixed arguments first.
+
+    ``tg.grad(model.loss)`` differentiates ``Model.loss`` with ``self`` passed
+    in front; positions in ``wrt`` count the caller's arguments, as before.
+    """
+
+    def __init__(self, transformed: Transformed, args: tuple, kwargs: dict):
+        self.transformed, self.args, self.kwargs = transformed, args, kwargs
+        functools.update_wrapper(self, transformed.fn, updated=())
+
+    def __call__(self, *args, **kwargs):
+        return self.transformed(*self.args, *args, **{**self.kwargs, **kwargs})
+
+    def __getattr__(self, name):   # .source, .derivative, _repr_html_ ...
+        return getattr(self.transformed, name)
+
+    def __repr__(self) -> str:
+        return repr(self.transformed)
+
+    def __str__(self) -> str:
+        return str(self.transformed)
+
+
+def _fixed_arguments(fn):
+    """``(function, fixed args, fixed kwargs)`` of a bound method or a partial, else None."""
+    import inspect
+    import types
+    if inspect.ismethod(fn) and isinstance(fn.__func__, types.FunctionType):
+        return fn.__func__, (fn.__self__,), {}
+    if isinstance(fn, functools.partial):
+        inner = _fixed_arguments(fn.func)
+        if inner is not None:
+            return inner[0], inner[1] + fn.args, {**inner[2], **fn.keywords}
+        return fn.func, fn.args, dict(fn.keywords)
+    return None
+
+
+def _as_python(fn):
+    """A ufunc with a rule (``np.tanh``, ``scipy.special.expit``) as a Python function calling it.
+
+    ``tg.elementwise_grad(np.tanh)`` then differentiates ``def tanh(x): return np.tanh(x)``.
+    """
+    from . import registry, templates
+    from .parse import register_source
+    if not isinstance(fn, np.ufunc) or fn.nout != 1 or fn.nin not in (1, 2):
+        return fn
+    templates.load_builtin()
+    if fn not in registry.REVERSE and fn not in registry.FORWARD:
+        return fn
+    spelled = registry.display_name(fn)
+    if "." not in spelled:
+        return fn
+    params = "x" if fn.nin == 1 else "x, y"
+    filename = f"<tangentish: {spelled}>"
+    source = f"def {fn.__name__}({params}):\n    return {spelled}({params})\n"
+    register_source(filename, source)
+    root, module = spelled.split(".")[0], spelled.rsplit(".", 1)[0]
+    namespace = {"np": np} if root == "np" else {root: __import__(module)}   # scipy.special: scipy
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace[fn.__name__]
+
+
+def _decorator(cls, fn, wrt, *options):
     if fn is None:
-        return lambda f: cls(f, wrt, *rest)
+        return lambda f: _decorator(cls, f, wrt, *options)
     if not callable(fn):
         raise TangentishError(f"{cls.__name__.lower()} needs a function, got {type(fn).__name__}")
-    return cls(fn, wrt, *rest)
+    fn = _as_python(fn)
+    fixed = _fixed_arguments(fn)
+    if fixed is not None:
+        inner, args, kwargs = fixed
+        wrts, many = _as_tuple(wrt)
+        shifted = tuple(w + len(args) if isinstance(w, int) and w >= 0 else w for w in wrts)
+        return WithFixed(cls(inner, shifted if many else shifted[0], *options), args, kwargs)
+    return cls(fn, wrt, *options)
 
 
 def grad(fn: Optional[Callable] = None, wrt: Wrt = 0, target: Optional[str] = None):

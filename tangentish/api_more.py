@@ -296,6 +296,4 @@ def hessian(fn: Optional[Callable] = None, wrt: Wrt = 0):
 
 def jacobian(fn: Optional[Callable] = None, wrt: Wrt = 0, mode: str = "auto"):
     """The Jacobian of ``fn``, shaped ``output.shape + input.shape``; see `Jacobian` for ``mode``."""
-    if fn is None:
-        return lambda f: Jacobian(f, wrt, mode)
-    return Jacobian(fn, wrt, mode)
+    return _decorator(Jacobian, fn, wrt, mode)

@@ -7,7 +7,10 @@
 * a lambda or ``def`` of the function's own is inlined where it is called,
   its arguments bound to its parameters (closures just read the caller's names);
 * ``z[i] = v`` becomes ``z_2 = z.copy(); z_2[i] = v``, so the old ``z`` stays
-  readable for the backward sweep (refused if another variable may share ``z``).
+  readable for the backward sweep (refused if another variable may share ``z``);
+* a method of a frozen scipy.stats distribution, ``st.norm(mu, s).logpdf(x)``
+  (or ``dist.logpdf(x)`` after ``dist = st.norm(mu, s)``), becomes the
+  distribution's own method, ``st.norm.logpdf(x, mu, s)``, which has a rule.
 """
 from __future__ import annotations
 
@@ -49,6 +52,41 @@ class Desugar:
         self.emit(syntax.assign(new, copy))
         self.emit(syntax.assign_to(gast.Subscript(value=syntax.name(new), slice=index, ctx=gast.Store()),
                                    value))
+
+    # -- frozen distributions ------------------------------------------------------
+    def is_distribution(self, func) -> bool:
+        """Does ``func`` name a scipy.stats distribution (``st.norm``), whose call freezes it?"""
+        dotted = syntax.dotted_name(func)
+        if dotted is None or dotted.split(".")[0] in self.env:
+            return False
+        obj = self.parsed.namespace.get(dotted.split(".")[0])
+        for part in dotted.split(".")[1:]:
+            obj = getattr(obj, part, None)
+        return callable(getattr(obj, "freeze", None)) and type(obj).__module__.startswith("scipy.stats")
+
+    def thaw(self, call) -> Optional[gast.Call]:
+        """``st.norm(mu, s).logpdf(x)`` or ``dist.logpdf(x)`` as ``st.norm.logpdf(x, mu, s)``, or None.
+
+        A frozen distribution's method takes the freezing arguments after its own.
+        """
+        func = call.func
+        if not isinstance(func, gast.Attribute):
+            return None
+        receiver = func.value
+        if isinstance(receiver, gast.Call) and self.is_distribution(receiver.func):
+            frozen, args, keywords = receiver, [self.arg(a) for a in receiver.args], receiver.keywords
+        elif isinstance(receiver, gast.Name) and receiver.id in self.frozen and \
+                self.env.get(receiver.id) == self.frozen[receiver.id][0]:
+            frozen = self.frozen[receiver.id][1]
+            args, keywords = list(frozen.args), frozen.keywords   # atoms already, named when frozen
+        else:
+            return None
+        keywords = [gast.keyword(arg=k.arg, value=self.arg(k.value) if frozen is receiver else k.value)
+                    for k in keywords]
+        own = [self.arg(a) for a in call.args]
+        own_keywords = [gast.keyword(arg=k.arg, value=self.arg(k.value)) for k in call.keywords]
+        method = gast.Attribute(value=syntax.copy_node(frozen.func), attr=func.attr, ctx=gast.Load())
+        return gast.Call(func=method, args=own + args, keywords=own_keywords + keywords)
 
     # -- expressions that are statements in disguise ----------------------------
     def if_expression(self, expr, hint: Optional[str]):

@@ -5,6 +5,7 @@ One table, read by the resolver (calls inside a function) and by callables.py
 """
 from __future__ import annotations
 
+import builtins
 import math
 from typing import Optional
 
@@ -12,21 +13,27 @@ import numpy as np
 
 #: builtins that behave as a NumPy function of their argument
 BUILTIN_FUNCTIONS = {abs: np.absolute}
-#: ``math`` functions on Python floats: the same derivative as the NumPy ufunc
-#: (the forward sweep keeps ``math.exp(x)``, so values stay Python floats)
-MATH_FUNCTIONS = {
-    math.exp: np.exp, math.log: np.log, math.sqrt: np.sqrt, math.log1p: np.log1p,
-    math.expm1: np.expm1, math.log2: np.log2, math.log10: np.log10, math.pow: np.power,
-    math.sin: np.sin, math.cos: np.cos, math.tan: np.tan, math.asin: np.arcsin,
-    math.acos: np.arccos, math.atan: np.arctan, math.atan2: np.arctan2, math.sinh: np.sinh,
-    math.cosh: np.cosh, math.tanh: np.tanh, math.asinh: np.arcsinh, math.acosh: np.arccosh,
-    math.atanh: np.arctanh, math.fabs: np.absolute, math.hypot: np.hypot,
-    math.degrees: np.degrees, math.radians: np.radians, math.copysign: np.copysign,
-    math.fmod: np.fmod, math.floor: np.floor, math.ceil: np.ceil, math.trunc: np.trunc,
-    math.isfinite: np.isfinite, math.isnan: np.isnan, math.isinf: np.isinf,
-}
-#: ... but only with this many arguments: ``math.log(x, base)`` is not ``np.log(x, out)``
-MATH_ARITY = {math.log: 1, math.hypot: 2}
+#: ``math`` functions of floats share the rule of their NumPy twin (``math.exp`` -> ``np.exp``);
+#: the forward sweep keeps ``math.exp(x)``, so values stay Python floats
+_MATH_TWINS = {"exp": "exp", "expm1": "expm1", "log1p": "log1p", "log2": "log2",
+               "log10": "log10", "sqrt": "sqrt", "cbrt": "cbrt", "exp2": "exp2", "pow": "power",
+               "sin": "sin", "cos": "cos", "tan": "tan", "asin": "arcsin", "acos": "arccos",
+               "atan": "arctan", "atan2": "arctan2", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh",
+               "asinh": "arcsinh", "acosh": "arccosh", "atanh": "arctanh", "hypot": "hypot",
+               "fabs": "fabs", "copysign": "copysign", "fmod": "fmod", "degrees": "degrees",
+               "radians": "radians", "floor": "floor", "ceil": "ceil", "trunc": "trunc",
+               "isnan": "isnan", "isinf": "isinf", "isfinite": "isfinite"}
+MATH_FUNCTIONS = {getattr(math, m): getattr(np, n) for m, n in _MATH_TWINS.items()
+                  if hasattr(math, m) and hasattr(np, n)}
+MATH_FUNCTIONS[math.fsum] = builtins.sum
+try:   # the special functions' twins live in SciPy, an optional dependency
+    import scipy.special as _sp
+    MATH_FUNCTIONS.update({math.erf: _sp.erf, math.erfc: _sp.erfc, math.gamma: _sp.gamma,
+                           math.lgamma: _sp.gammaln})
+except ImportError:
+    pass
+#: ... but only with this many arguments (``math.log`` has its own rule, for its base)
+MATH_ARITY = {math.hypot: 2}
 
 
 def numpy_equivalent(obj, nargs: Optional[int] = None):

@@ -49,16 +49,15 @@ def check(parsed: Parsed) -> None:
 
 
 def check_parameters(parsed: Parsed) -> None:
-    """Refuse ``*args``, ``**kwargs`` and keyword-only parameters, naming the one found.
+    """Refuse ``*args`` and ``**kwargs`` parameters, naming the one found.
 
     Derivatives take their differentiated inputs by position; positional-only
-    parameters (``def f(x, /)``) are plain positional ones to us.
+    parameters (``def f(x, /)``) are plain positional ones to us, and
+    keyword-only ones (``*, lam=0.1``) constants of the derivative.
     """
     args = parsed.node.args
     found = ([(f"a *args parameter (`*{args.vararg.id}`)",
                 "take a tuple or list parameter instead (def f(xs): ... xs[0])")] if args.vararg else [])
-    found += [(f"a keyword-only parameter (`{a.id}`)", "make it an ordinary parameter (drop the `*,`)")
-              for a in args.kwonlyargs]
     if args.kwarg:
         found.append((f"a **kwargs parameter (`**{args.kwarg.id}`)",
                       "take a dict parameter instead (def f(x, opts): ...)"))

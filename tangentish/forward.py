@@ -195,6 +195,8 @@ class ForwardTransform:
             return [], self.container(stmt.value)
         if op.kind == "rule":
             return self.rule(stmt, op, result)
+        if not syntax.loaded_names(stmt.value) & self.nonzero:
+            return [], None   # no tangent flows in: np.unique(labels) needs no rule
         what = f"`{op.label}`" if op.label else "this expression"
         if op.key is not None and _is_numpy_like(op.key):
             raise self.error(stmt, f"no forward-mode template for {what} ({_callable_name(op.key)})",

@@ -27,7 +27,7 @@ from typing import Dict, List, Optional
 import gast
 
 from . import syntax
-from .aliasing import Aliases
+from .aliasing import IN_PLACE_HINTS, Aliases, in_place_call
 from .desugar import Desugar
 from .local_imports import bind_import
 from .naming import OPERATOR_NAMES, Namer
@@ -56,22 +56,24 @@ class Unit:
     defaults: Dict[str, gast.AST] = field(default_factory=dict)
     origin: Dict[int, gast.AST] = field(default_factory=dict)   # id(stmt) -> user node
     loops: Dict[int, LoopInfo] = field(default_factory=dict)    # id(loop) -> what reverse needs
+    keyword_params: List[str] = field(default_factory=list)     # keyword-only: constants of the derivative
 
     @property
     def body(self) -> List[gast.AST]:
         return self.node.body
 
     def local_names(self) -> set:
-        return set(self.params) | syntax.stored_names(self.node.body)
+        return set(self.params) | set(self.keyword_params) | syntax.stored_names(self.node.body)
 
 
 def normalize(parsed: Parsed) -> Unit:
     fn = parsed.node
     args = fn.args
-    params = [a.id for a in args.posonlyargs + args.args]
-    taken = syntax.names_in(fn.body) | set(params) | RESERVED
+    params = [a.id for a in args.posonlyargs + args.args]   # (*args, **kwargs: refused by fence)
+    keyword_params = [a.id for a in args.kwonlyargs]   # settings like `*, lam=0.1`: never differentiated
+    taken = syntax.names_in(fn.body) | set(params) | set(keyword_params) | RESERVED
     namer = Namer(taken)
-    n = Normalizer(parsed, namer, params)
+    n = Normalizer(parsed, namer, params + keyword_params)
     user_body, n.break_checks = restructure(
         parsed, [syntax.copy_node(s) for s in fn.body], namer.fresh,
         lambda: namer.fresh(fn.name if fn.name != "<lambda>" else "out"))
@@ -82,7 +84,7 @@ def normalize(parsed: Parsed) -> Unit:
                             decorator_list=[], returns=None, type_comment=None, type_params=[])
     defaults = dict(zip(params[len(params) - len(args.defaults):], args.defaults))
     unit = Unit(parsed, node, params, namer, result=n.result, defaults=defaults, origin=n.origin,
-                loops=n.loops)
+                loops=n.loops, keyword_params=keyword_params)
     return unit
 
 
@@ -105,6 +107,7 @@ class Normalizer(FlowNormalizer, Desugar):
         self.inlining: set = set()
         self.aliases = Aliases(params)               # who may share an array, for in-place updates
         self.pending: List[set] = []                 # per enclosing loop: names it assigns, not yet bound
+        self.frozen: Dict[str, tuple] = {}           # user name -> (its SSA name, st.norm(mu, s) as atoms)
 
     # -- statements -----------------------------------------------------------
     def block(self, stmts, into: bool = False) -> List[gast.AST]:
@@ -154,6 +157,8 @@ class Normalizer(FlowNormalizer, Desugar):
             value = self.simple(stmt.value, hint=target.id)
             self.emit(syntax.assign(self.new_name(target.id), value))
             self.aliases.assigned({target.id}, stmt.value, set(self.env))
+            if isinstance(value, gast.Call) and self.is_distribution(value.func):
+                self.frozen[target.id] = (self.env[target.id], value)
             return
         if isinstance(target, (gast.Tuple, gast.List)):
             value = self.atom(stmt.value)
@@ -233,6 +238,12 @@ class Normalizer(FlowNormalizer, Desugar):
                 raise self.parsed.error(f"cannot differentiate `.{call.func.attr}()`: it changes "
                                         f"`{call.func.value.id}` in place", stmt,
                                         hint="build a new value and assign it to a name.")
+        writes = in_place_call(call, self.parsed.namespace)
+        if writes:
+            what = syntax.to_source(call).strip()
+            raise self.parsed.error(f"cannot differentiate `{what}`: it writes into an array in place "
+                                    f"({writes}), which the derivative would not see", stmt,
+                                    hint=IN_PLACE_HINTS.get(writes, "compute a new array and assign it to a name."))
         self.emit(gast.Expr(value=self.rename(stmt.value)))
 
     def visit_AnnAssign(self, stmt):
@@ -343,6 +354,9 @@ class Normalizer(FlowNormalizer, Desugar):
                 return self.rename(expr)
             return gast.UnaryOp(op=expr.op, operand=self.atom(expr.operand))
         if isinstance(expr, gast.Call):
+            thawed = self.thaw(expr)
+            if thawed is not None:
+                return thawed
             func = expr.func
             if (isinstance(func, gast.Name) and func.id in self.local_fns
                     and self.env.get(func.id) is None):
@@ -359,10 +373,12 @@ class Normalizer(FlowNormalizer, Desugar):
                                   ctx=gast.Load())
         if isinstance(expr, gast.Attribute):
             return gast.Attribute(value=self.atom(expr.value), attr=expr.attr, ctx=gast.Load())
-        if isinstance(expr, (gast.Compare, gast.BoolOp)):
+        if isinstance(expr, (gast.Compare, gast.BoolOp, gast.JoinedStr)):   # no derivative: stays inline
             return self.rename(expr)
-        if isinstance(expr, (gast.Tuple, gast.List)):
-            return type(expr)(elts=[self.atom(e) for e in expr.elts], ctx=gast.Load())
+        if isinstance(expr, (gast.Tuple, gast.List)):   # [*xs, v]: what generated code builds lists with
+            return type(expr)(elts=[gast.Starred(value=self.atom(e.value), ctx=gast.Load())
+                                    if isinstance(e, gast.Starred) else self.atom(e) for e in expr.elts],
+                              ctx=gast.Load())
         if isinstance(expr, gast.Dict):
             return gast.Dict(keys=[self.rename(k) if k is not None else None for k in expr.keys],
                              values=[self.atom(v) for v in expr.values])

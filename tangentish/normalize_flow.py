@@ -52,9 +52,10 @@ def user_assigned(stmts) -> Set[str]:
                         t = t.value
                     if isinstance(t, gast.Name):
                         out.add(t.id)
-            elif (isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute)
-                  and n.func.attr == "append" and isinstance(n.func.value, gast.Name)):
-                out.add(n.func.value.id)
+            elif (isinstance(n, gast.Expr) and isinstance(n.value, gast.Call)   # xs.append(v), not np.append
+                  and isinstance(n.value.func, gast.Attribute) and n.value.func.attr == "append"
+                  and isinstance(n.value.func.value, gast.Name)):
+                out.add(n.value.func.value.id)
     return out
 
 
@@ -76,13 +77,15 @@ class FlowNormalizer:
     def visit_If(self, stmt):
         test = self.test_atom(stmt.test)
         before = dict(self.env)
-        shared = set(self.aliases.shared)
+        shared, callers = set(self.aliases.shared), set(self.aliases.callers)
         body = self.block(stmt.body)
         env_body, self.env = self.env, dict(before)
         shared_body, self.aliases.shared = self.aliases.shared, shared
+        callers_body, self.aliases.callers = self.aliases.callers, callers
         orelse = self.block(stmt.orelse)
         env_else, self.env = self.env, dict(before)
         self.aliases.shared |= shared_body
+        self.aliases.callers |= callers_body   # a copy in one branch only: the other still has the caller's
         for user in sorted(set(env_body) | set(env_else)):
             b, e, old = env_body.get(user), env_else.get(user), before.get(user)
             if b == e:

@@ -130,9 +130,31 @@ def _mangle_private_names(node: gast.FunctionDef, fn) -> None:
             n.id = mangled(n.id)
 
 
+class Namespace(dict):
+    """The user's names, remembering which ones the transformer read (``read``: name -> value).
+
+    Those values shaped the derivative (``helper`` was inlined, ``ACT`` was
+    np.tanh): if the user rebinds one, the derivative is stale.
+    """
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.read: Dict[str, object] = {}
+
+    def __getitem__(self, name):
+        value = super().__getitem__(name)
+        self.read.setdefault(name, value)
+        return value
+
+    def get(self, name, default=None):
+        if name in self:
+            return self[name]
+        return default
+
+
 def namespace_of(fn: Callable) -> Dict[str, object]:
     """The globals of ``fn`` overlaid with its closure's current values."""
-    ns = dict(fn.__globals__)
+    ns = Namespace(fn.__globals__)
     if fn.__closure__:
         for var, cell in zip(fn.__code__.co_freevars, fn.__closure__):
             try:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
 import gast
+import numpy as np
 
 from . import callables, fence, forward, optimize, retarget, reverse, templates
 from . import emit as emit_pass
@@ -42,8 +43,26 @@ class Derivative:
     keyword_only: bool = False                           # ... and whether they are keyword-only
     upstream: Optional[Derivative] = None              # the derivative this one differentiates
     targets: Dict[str, Derivative] = field(default_factory=dict)   # this one on CuPy, dask (cache)
+    #: (name, closure cell or None, globals, value) of the user's names the transform resolved
+    bindings: List[Tuple[str, object, object, object]] = field(default_factory=list)
     #: the function parsed and the defaults tuple it had: defaults are baked into the code
     defaults_of: Tuple[object, object] = (None, None)
+
+    def is_stale(self) -> bool:
+        """Has the user rebound a name this derivative was built from (a helper redefined in a cell)?"""
+        for name, cell, globs, value in self.bindings:
+            try:
+                now = cell.cell_contents if cell is not None else globs.get(name, _MISSING)
+            except ValueError:
+                continue
+            if now is not value:
+                return True
+        if self.callees and any(c.is_stale() for c in self.callees):   # (no generator on the common path)
+            return True
+        fn, defaults = self.defaults_of   # defaults are written into the code: replaced ones are news
+        if fn is not None and getattr(fn, "__defaults__", None) is not defaults:
+            return True
+        return self.upstream is not None and self.upstream.is_stale()
 
     def full_source(self) -> str:
         """This function with every derivative it calls, as one runnable module."""
@@ -72,60 +91,25 @@ class Derivative:
         out.append(self)
         return out
 
-    def is_current(self) -> bool:
-        """Do the user's names still mean the functions and modules this code was built from?
-
-        Values (arrays, numbers) are re-read before each call by `refresh`, but
-        a name that now holds another function (``helper`` redefined, ``act =
-        np.sin`` after ``act = np.tanh``) chose the rules and callee derivatives
-        of the backward sweep: running on would pair a new forward value with
-        the old derivative.  Such a derivative must be built again.
-        """
+    def refresh(self) -> None:
+        """Re-read the user's globals and closure cells the code uses (they may have changed)."""
+        if self.upstream is not None:
+            self.upstream.refresh()
         ns = self.emitted.namespace
-        for name, value in self._current_values():
-            old = ns.get(name, _MISSING)
-            if value is not old and (_chooses_code(old) or _chooses_code(value)):
-                return False
-        return ((self.upstream is None or self.upstream.is_current()) and self._same_defaults()
-                and all(c.is_current() for c in self.callees))
-
-    def _same_defaults(self) -> bool:
-        fn, defaults = self.defaults_of
-        return fn is None or getattr(fn, "__defaults__", None) is defaults
-
-    def _current_values(self):
         for name, cell, globs in self._refresh:
             if cell is not None:
                 try:
-                    yield name, cell.cell_contents
+                    value = cell.cell_contents
                 except ValueError:
                     continue
             else:
                 value = globs.get(name, _MISSING)
-                if value is not _MISSING:
-                    yield name, value
-
-    def refresh(self) -> bool:
-        """Re-read the user's globals and closure cells the code uses (they may have changed).
-
-        False when one now holds another function or module (see `is_current`):
-        the caller must build the derivative again rather than run this one.
-        """
-        if (self.upstream is not None and not self.upstream.refresh()) or not self._same_defaults():
-            return False
-        ns = self.emitted.namespace
-        for name, value in self._current_values():
-            old = ns.get(name, _MISSING)
-            if old is not value:
-                if _chooses_code(old) or _chooses_code(value):
-                    return False
+                if value is _MISSING:
+                    continue
+            if ns.get(name, _MISSING) is not value:
                 ns[name] = value
-        return all(c.refresh() for c in self.callees)
-
-
-def _chooses_code(value) -> bool:
-    """A function, class or module: a name holding one decided which code was generated."""
-    return value is not _MISSING and (callable(value) or isinstance(value, types.ModuleType))
+        for c in self.callees:
+            c.refresh()
 
 
 def _split_imports(source: str):
@@ -138,19 +122,30 @@ def _split_imports(source: str):
     return head, None, "\n".join(lines).strip("\n")
 
 
+def _bindings(parsed) -> List[Tuple[str, object, object, object]]:
+    """The names the transform read from the user's namespace, and what they held then.
+
+    Data (arrays, numbers) is read again on every call and never shapes the
+    derivative, so rebinding it is no reason to transform again.
+    """
+    read = getattr(parsed.namespace, "read", {})
+    return [(name, cell, globs, value) for name, cell, globs in _refresh_list(parsed.fn, sorted(read), parsed.namespace)
+            for value in [read[name]] if not isinstance(value, (np.ndarray, int, float, complex, str, bool))]
+
+
 def _refresh_list(fn: Callable, refs: Sequence[str], namespace: Dict[str, object]):
     """``(name, cell, globals)`` to re-read before each call, for the user names the code reads.
 
     Names the transform bound itself (an ``import`` in the body, a default's
     value) are not the module's globals: re-reading a global of that name
-    would swap in some other object.
+    would swap in some other object (and call the derivative stale forever).
     """
     cells = {}
     if getattr(fn, "__closure__", None):
         cells = dict(zip(fn.__code__.co_freevars, fn.__closure__))
     globs = getattr(fn, "__globals__", {})
     return [(name, cells.get(name), globs) for name in refs
-            if name in cells or globs.get(name, _MISSING) is namespace.get(name, _MISSING)]
+            if name in cells or globs.get(name, _MISSING) is dict.get(namespace, name, _MISSING)]
 
 
 def prepare(fn: Callable):
@@ -170,14 +165,19 @@ def wrt_names(unit, wrt: Sequence) -> List[str]:
     names = []
     for w in wrt:
         if isinstance(w, str):
+            if w in unit.keyword_params:
+                raise TransformError(f"wrt={w!r} names a keyword-only parameter of `{unit.parsed.name}`; "
+                                     "only positional parameters can be differentiated",
+                                     hint=f"make `{w}` an ordinary parameter (before the `*`).",
+                                     **unit.parsed.where())
             if w not in unit.params:
-                raise TransformError(f"wrt={w!r} is not a parameter of `{unit.parsed.shown_name}`; its "
+                raise TransformError(f"wrt={w!r} is not a parameter of `{unit.parsed.name}`; its "
                                      f"parameters are {', '.join(unit.params) or '(none)'}",
                                      hint=_WRT_HINT, **unit.parsed.where())
             names.append(w)
         elif isinstance(w, int) and not isinstance(w, bool):
             if not -len(unit.params) <= w < len(unit.params):
-                raise TransformError(f"wrt={w} is out of range: `{unit.parsed.shown_name}` takes "
+                raise TransformError(f"wrt={w} is out of range: `{unit.parsed.name}` takes "
                                      f"{len(unit.params)} positional parameter(s)",
                                      hint=_WRT_HINT, **unit.parsed.where())
             names.append(unit.params[w])
@@ -194,7 +194,7 @@ def reverse_derivative(fn: Callable, wrt: Tuple, mode: str, complex_args: Tuple 
     (the rules applied to them are then wrapped for the complex convention).
     """
     return cached(fn, ("reverse", wrt, mode, complex_args),
-                  lambda: _build_reverse(fn, wrt, mode, complex_args), Derivative.is_current)
+                  lambda: _build_reverse(fn, wrt, mode, complex_args), Derivative.is_stale)
 
 
 #: user functions being transformed right now (a call back into one is recursion)
@@ -228,12 +228,14 @@ def _build_reverse_unit(fn: Callable, wrt: Tuple, mode: str, complex_args: Tuple
 
     binder = reverse.GlobalBinder(unit)
     node, seed = reverse.transform(unit, names, mode, callee, binder, complex_params)
+    bindings = _bindings(unit.parsed)
     user_names = unit.local_names() - {seed}
     node = optimize.optimize(node, protected=user_names)
     emitted = emit_pass.emit(node, unit.parsed.namespace, binder.bound, unit.parsed.namespace)
     where = _return_site(unit)
     return _finish(Derivative(node.name, emitted.function, emitted.source, seed, emitted, fn, callees,
-                              _refresh_list(unit.parsed.fn, emitted.user_refs, unit.parsed.namespace), where), unit.parsed.fn)
+                              _refresh_list(unit.parsed.fn, emitted.user_refs, unit.parsed.namespace), where, bindings=bindings),
+                   unit.parsed.fn)
 
 
 def _return_site(unit) -> Dict[str, object]:
@@ -258,7 +260,7 @@ def _finish(d: Derivative, parsed_fn: Callable) -> Derivative:
 
 def forward_derivative(fn: Callable, wrt: Tuple, mode: str) -> Derivative:
     """The cached forward-mode derivative of ``fn`` (``mode``: ``"jvp"`` or ``"tangent"``)."""
-    return cached(fn, ("forward", wrt, mode), lambda: _build_forward(fn, wrt, mode), Derivative.is_current)
+    return cached(fn, ("forward", wrt, mode), lambda: _build_forward(fn, wrt, mode), Derivative.is_stale)
 
 
 #: user functions whose forward derivative is being built (a call back into one is recursion)
@@ -291,12 +293,13 @@ def _build_forward_unit(fn: Callable, wrt: Tuple, mode: str) -> Derivative:
 
     binder = reverse.GlobalBinder(unit)
     node, tangents, keyword_only = forward.transform(unit, names, mode, callee, binder)
+    bindings = _bindings(unit.parsed)
     node = optimize.optimize(node, protected=unit.local_names())
     emitted = emit_pass.emit(node, unit.parsed.namespace, binder.bound, unit.parsed.namespace)
     where = _return_site(unit)
     d = Derivative(node.name, emitted.function, emitted.source, None, emitted, fn, callees,
                    _refresh_list(unit.parsed.fn, emitted.user_refs, unit.parsed.namespace), where, tangents=tangents,
-                   keyword_only=keyword_only)
+                   keyword_only=keyword_only, bindings=bindings)
     return _finish(d, unit.parsed.fn)
 
 
@@ -312,13 +315,16 @@ def retargeted(d: Derivative, target: Optional[str]) -> Derivative:
     if found.name not in d.targets:
         namespace: Dict[str, object] = {}
         refresh: List[Tuple[str, object, object]] = []
+        bindings: List[Tuple[str, object, object, object]] = []
         for part in d._all():
             namespace.update(part.emitted.namespace)
             refresh += [r for r in part._refresh if r not in refresh]
+            bindings += [b for b in part.bindings if b not in bindings]
         source = retarget.retarget_source(d.full_source(), namespace, found)
         emitted = emit_pass.compile_source(source, d.name, namespace, [r[0] for r in refresh])
         moved = Derivative(d.name, emitted.function, source, d.seed, emitted, d.user_fn, [], refresh,
-                           d.where, tangents=d.tangents, keyword_only=d.keyword_only, upstream=d.upstream)
+                           d.where, tangents=d.tangents, keyword_only=d.keyword_only, upstream=d.upstream,
+                           bindings=bindings)
         _by_function[moved.function] = moved
         d.targets[found.name] = moved
     return d.targets[found.name]

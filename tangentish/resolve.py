@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Set
 import gast
 import numpy as np
 
-from . import callables, registry, syntax
+from . import callables, registry, runtime, syntax
 from .equivalents import hashable, numpy_equivalent
 
 BINOPS = {
@@ -29,12 +29,19 @@ BINOPS = {
 UNARYOPS = {gast.USub: operator.neg, gast.UAdd: operator.pos, gast.Not: operator.not_,
             gast.Invert: operator.invert}
 
-#: methods whose NumPy function has another name
-METHOD_FUNCTIONS = {"flatten": np.ravel, "conj": np.conjugate, "conjugate": np.conjugate}
-#: methods taking ``*shape``/``*axes`` where the function takes one tuple
-VARARG_METHODS = {"reshape", "transpose"}
+#: methods whose function has another name, or lives in the runtime (``.astype`` on any NumPy)
+METHOD_FUNCTIONS = {"flatten": np.ravel, "conj": np.conjugate, "conjugate": np.conjugate,
+                    "astype": runtime.astype, "item": runtime.item}
+#: methods taking ``*shape``/``*axes``/``*index`` where the function takes one tuple
+VARARG_METHODS = {"reshape", "transpose", "item"}
 #: attributes that are differentiable functions of the array
-ARRAY_ATTRIBUTES = {"T": np.transpose, "real": np.real, "imag": np.imag}
+ARRAY_ATTRIBUTES = {"T": np.transpose, "mT": runtime.mT, "real": np.real, "imag": np.imag}
+#: array attributes with no rule (a namedtuple field is read with the getattr rule instead)
+UNRULED_ATTRIBUTES = {"flat", "base", "ctypes", "data", "device"}
+#: conversions that cast when given a dtype: ``np.asarray(x, float)`` is ``x.astype(float)``
+CASTING_CONVERSIONS = {np.array, np.asarray, np.asanyarray}
+#: scalar types called as conversions: ``np.float64(x)`` is ``x.astype(np.float64)``
+SCALAR_TYPES = {np.float64, np.float32, np.float16, np.longdouble}
 #: attributes that carry no derivative
 INERT_ATTRIBUTES = {"shape", "size", "ndim", "dtype", "itemsize", "nbytes", "strides", "flags"}
 @dataclass
@@ -105,6 +112,8 @@ class Resolver:
                 return Op("nondiff", label="." + expr.attr)
             if expr.attr in ARRAY_ATTRIBUTES:
                 return self._rule(ARRAY_ATTRIBUTES[expr.attr], [expr.value], {}, "." + expr.attr)
+            if expr.attr in UNRULED_ATTRIBUTES:
+                return Op("unknown", label="." + expr.attr)
             # a field of a namedtuple (or another record): structural, like params["W"]
             return self._rule(getattr, [expr.value, syntax.const(expr.attr)], {}, "." + expr.attr)
         if isinstance(expr, gast.Call):
@@ -127,11 +136,19 @@ class Resolver:
         obj = numpy_equivalent(obj, len(call.args) + len(kwargs))
         if obj in (builtins.max, builtins.min) and len(call.args) == 2 and not kwargs:
             obj = np.maximum if obj is builtins.max else np.minimum
+        if callable(getattr(obj, "freeze", None)) and type(obj).__module__.startswith("scipy.stats"):
+            # freezing a distribution: its methods read the arguments instead (desugar.thaw)
+            return Op("nondiff", obj, list(call.args), kwargs, label)
+        if hashable(obj) and obj in SCALAR_TYPES and len(call.args) == 1 and not kwargs:
+            return self._rule(runtime.astype, [call.args[0], func], {}, label)
+        if hashable(obj) and obj in CASTING_CONVERSIONS and (len(call.args) > 1 or "dtype" in kwargs):
+            return self._rule(runtime.astype, list(call.args), kwargs, label)
         return self._rule(obj, list(call.args), kwargs, label)
 
     def _method(self, receiver, method: str, args, kwargs) -> Op:
         label = "." + method
-        if method in VARARG_METHODS and (len(args) > 1 or (len(args) == 1 and isinstance(args[0], gast.Constant))):
+        if method in VARARG_METHODS and (len(args) > 1 or (len(args) == 1 and isinstance(args[0], gast.Constant)
+                                                           and method != "item")):
             args = [syntax.tuple_(args)]
         fn = METHOD_FUNCTIONS.get(method) or getattr(np, method, None)
         if fn is None:

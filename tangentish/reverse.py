@@ -25,6 +25,13 @@ from .errors import TransformError
 from .normalize import Unit
 from .resolve import Op, Resolver, hashable
 
+#: what to write instead of an array method or attribute that has no rule
+METHOD_HINTS = {
+    ".flat": "index the flattened array instead: x.ravel()[i].",
+    ".tolist": "use list(x), index the array itself (x[0], x[1]), or iterate over it.",
+    ".view": "use the array itself, or x.copy().",
+}
+
 
 class GlobalBinder:
     """Names under which generated code reaches the objects templates mention."""
@@ -63,6 +70,9 @@ class ReverseTransform:
         self.nonzero: set = set()
         self.namer = unit.namer
         self.forward_replace: Dict[int, List[gast.AST]] = {}   # loop -> loop with its tape
+        self.counters = {n.target.id for n in gast.walk(gast.Module(body=unit.body, type_ignores=[]))
+                         if isinstance(n, gast.For) and isinstance(n.target, gast.Name)
+                         and _is_range(n.iter)}   # integers: an index of them writes each place once
 
     # -- the forward sweep ------------------------------------------------------
     def forward_of(self, stmts) -> List[gast.AST]:
@@ -163,14 +173,25 @@ class ReverseTransform:
         index = syntax.copy_node(target.slice)
         if isinstance(stmt.value, gast.Name) and stmt.value.id in self.active:
             unbroadcast = self.bind_global("unbroadcast", runtime.unbroadcast)
-            part = gast.Subscript(value=dz, slice=syntax.copy_node(index), ctx=gast.Load())
+            if self._writes_once(index):
+                part = gast.Subscript(value=dz, slice=syntax.copy_node(index), ctx=gast.Load())
+            else:   # z[[0, 0]] = v keeps only v[1]: `written` gives the others nothing
+                written = self.bind_global("written", runtime.written)
+                part = syntax.call(syntax.name(written), [syntax.copy_node(dz), _as_argument(index, self)])
             self.accumulate(stmt.value, syntax.call(syntax.name(unbroadcast), [part, stmt.value]), out)
-        if templates._is_index(index):   # a slice is an argument only as np.s_[...]
-            np_name = self.bind_global("np", np)
-            index = gast.Subscript(value=syntax.parse_expr(f"{np_name}.s_"), slice=index, ctx=gast.Load())
         unassign = self.bind_global("unassign", runtime.unassign)
         out.append(syntax.assign(self.adj(owner), syntax.call(syntax.name(unassign),
-                                                              [syntax.copy_node(dz), index])))
+                                                              [syntax.copy_node(dz), _as_argument(index, self)])))
+
+    def _writes_once(self, index) -> bool:
+        """Can ``z[index] = v`` write no place twice?  Yes for constants, slices and loop counters.
+
+        Any other name may hold an integer array with repeats (``z[[0, 0]] = v``).
+        """
+        parts = index.elts if isinstance(index, gast.Tuple) else [index]
+        return all(isinstance(p, (gast.Constant, gast.Slice))
+                   or (isinstance(p, gast.Name) and p.id in self.counters)
+                   or (isinstance(p, gast.UnaryOp) and isinstance(p.operand, gast.Constant)) for p in parts)
 
     # -- one handler per kind of operation ----------------------------------------
     def op_copy(self, stmt, target, op: Op, out):
@@ -309,6 +330,12 @@ class ReverseTransform:
                        "simply gives a zero gradient)")
             hint = (f"register one with @tangentish.adjoint({name}) (and @tangentish.tangent({name}) for "
                     "forward mode); docs/primitives.md lists the supported functions and shows the form.")
+        elif key is None and op.label.startswith("."):
+            message = (f"cannot differentiate through {what}: it is not an array method with a rule, and "
+                       "tangentish, which reads calls from the source, cannot see what the object is")
+            hint = METHOD_HINTS.get(op.label, f"if it is a method of your own class, call it through the class, "
+                                              f"`ClassName{op.label}(obj, ...)`, which tangentish can read; "
+                                              "otherwise use NumPy functions with rules (docs/primitives.md).")
         else:
             message, hint = unknown_calls.explain(op, stmt.value, self.resolver, "adjoint")
         raise self.error(stmt, message, hint)
@@ -317,6 +344,19 @@ class ReverseTransform:
     def error(self, stmt, message: str, hint: Optional[str] = None) -> TransformError:
         origin = self.unit.origin.get(id(stmt), stmt)
         return self.unit.parsed.error(message, origin, hint=hint)
+
+
+def _as_argument(index, rt: ReverseTransform):
+    """``index`` as a call argument: a slice is one only as ``np.s_[...]``."""
+    index = syntax.copy_node(index)
+    if templates._is_index(index):
+        np_name = rt.bind_global("np", np)
+        index = gast.Subscript(value=syntax.parse_expr(f"{np_name}.s_"), slice=index, ctx=gast.Load())
+    return index
+
+
+def _is_range(expr) -> bool:
+    return (isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name) and expr.func.id == "range")
 
 
 def _is_numpy_like(obj) -> bool:

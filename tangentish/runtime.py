@@ -179,7 +179,7 @@ def one_like(y):
         raise TransformError(
             f"grad needs a function that returns a scalar, but it returned {_described(y)}",
             hint="use tangentish.vjp or tangentish.jacobian for vector outputs, or reduce the "
-                 "output (np.sum, np.mean) first." if np.ndim(y) or isinstance(y, (tuple, list))
+                 "output (np.sum, np.mean) first." if isinstance(y, (tuple, list)) or np.ndim(y)
             else "return the number to differentiate.")
     dtype = getattr(y, "dtype", None)
     if dtype is not None and np.issubdtype(dtype, np.floating):
@@ -407,7 +407,7 @@ def tuple_of(items):
     return TreeTuple(items)
 
 
-# Helpers of the shape, FFT, product and linear-algebra rules live in their own modules;
+# Helpers of the shape, FFT, product, linear-algebra and cast/write rules live in their own modules;
 # generated code still imports every helper from here.
 from .runtime_arrays import *  # noqa: E402,F401,F403
 from .runtime_arrays import __all__ as _arrays_all  # noqa: E402
@@ -415,5 +415,7 @@ from .runtime_complex import *  # noqa: E402,F401,F403
 from .runtime_complex import __all__ as _complex_all  # noqa: E402
 from .runtime_linalg import *  # noqa: E402,F401,F403
 from .runtime_linalg import __all__ as _linalg_all  # noqa: E402
+from .runtime_values import *  # noqa: E402,F401,F403
+from .runtime_values import __all__ as _values_all  # noqa: E402
 
-__all__ += _arrays_all + _linalg_all + _complex_all
+__all__ += _arrays_all + _linalg_all + _complex_all + _values_all

@@ -7,13 +7,14 @@ contractions that make up every product's adjoint.
 """
 import numpy as np
 
-from .runtime import no_derivative, unbroadcast
+from .runtime import _tree_like, no_derivative, unbroadcast
 
 __all__ = [
     "real_like", "axis_sizes", "all_axes", "leading_axes", "swap_norm", "irfft_transpose", "untake", "repeat_index",
     "untake_along_axis", "untile", "tile_reps", "unpad", "undiagonal", "undiag", "unconcatenate",
     "rejoin", "linspace_weights", "einsum_spec", "einsum_reduce_spec", "einsum_spread", "einsum2",
     "tensordot_subscripts", "inner_subscripts", "kron_subscripts", "kron_shape", "quantile_weights", "uncumsum",
+    "undiff", "unpolyval", "unconvolve", "unstack_like",
 ]
 
 
@@ -140,11 +141,13 @@ def unconcatenate(g, arrays, axis=0, how="concatenate"):
 
     ``how`` names the joining function (``"vstack"``, ``"column_stack"``...),
     which decides how each array was promoted and along which axis it went.
+    The pieces come as a Tree list, so a second contribution adds to them
+    (``dhs + unconcatenate(...)``) rather than lengthening the list.
     """
     if how == "concatenate" and axis is None:
         g = np.reshape(g, (-1,))
         flat = [np.reshape(a, (-1,)) for a in arrays]
-        return [np.reshape(p, np.shape(a)) for p, a in zip(unconcatenate(g, flat), arrays)]
+        return _tree_like(arrays, [np.reshape(p, np.shape(a)) for p, a in zip(unconcatenate(g, flat), arrays)])
     promote = {"concatenate": np.asarray, "hstack": np.atleast_1d, "vstack": np.atleast_2d,
                "dstack": np.atleast_3d, "column_stack": _as_column}[how]
     promoted = [promote(a) for a in arrays]
@@ -153,7 +156,12 @@ def unconcatenate(g, arrays, axis=0, how="concatenate"):
     elif how in ("vstack", "dstack", "column_stack"):
         axis = {"vstack": 0, "dstack": 2, "column_stack": 1}[how]
     cuts = np.cumsum([p.shape[axis] for p in promoted])[:-1]
-    return [np.reshape(part, np.shape(a)) for part, a in zip(np.split(g, cuts, axis=axis), arrays)]
+    return _tree_like(arrays, [np.reshape(part, np.shape(a)) for part, a in zip(np.split(g, cuts, axis=axis), arrays)])
+
+
+def unstack_like(g, arrays, axis=0):
+    """Adjoint of ``np.stack(arrays, axis)``: the slices of ``g``, as a Tree list like ``arrays``."""
+    return _tree_like(arrays, list(np.moveaxis(np.asarray(g), axis, 0)))
 
 
 def rejoin(parts, g, axis=0, how="concatenate"):
@@ -332,3 +340,31 @@ def kron_subscripts(a, b):
 def kron_shape(a, b):
     """``np.kron(a, b)``'s shape with each axis split in two: (a0, b0, a1, b1, ...)."""
     return tuple(x for pair in zip(np.shape(a), np.shape(b)) for x in pair)
+
+
+def undiff(g, a, n=1, axis=-1):
+    """Adjoint of ``np.diff(a, n, axis)``: each difference ``a[i+1] - a[i]`` sends ``g[i]`` back twice."""
+    for _ in range(n):
+        g = np.moveaxis(g, axis, -1)
+        edge = np.zeros(np.shape(g)[:-1] + (1,), dtype=np.result_type(g, 0.0))
+        g = np.moveaxis(np.concatenate([edge, g], -1) - np.concatenate([g, edge], -1), -1, axis)
+    return g
+
+
+def unpolyval(g, p, x):
+    """Adjoint of ``np.polyval(p, x)`` w.r.t. the coefficients: ``sum(g * x**(N-1-i))`` for each ``p[i]``."""
+    powers = np.vander(np.ravel(x), len(p)).astype(np.result_type(g, x, 0.0), copy=False)   # vander promotes
+    return powers.T @ np.ravel(np.broadcast_to(g, np.shape(x)))
+
+
+def unconvolve(g, a, v, mode="full"):
+    """Adjoint of ``np.convolve(a, v, mode)`` w.r.t. ``a``: the full-length ``g`` correlated with ``v``.
+
+    ``valid`` and ``same`` keep a window of the full convolution; ``g`` goes
+    back into that window of zeros first.
+    """
+    m, n = len(a), len(v)
+    full = np.zeros(m + n - 1, dtype=np.result_type(g, 0.0))
+    start = {"full": 0, "valid": min(m, n) - 1, "same": (min(m, n) - 1) // 2}[mode]
+    full[start:start + len(g)] = g
+    return np.correlate(full, v, "valid")

@@ -9,7 +9,6 @@ the passes themselves.
 """
 from __future__ import annotations
 
-import math
 import types
 from typing import Tuple
 
@@ -53,9 +52,6 @@ def explain(op: Op, value, resolver: Resolver, decorator: str) -> Tuple[str, str
                     "was defined (no such global, closure variable or builtin)",
                     "define or import it at module level before differentiating.")
     key = op.key
-    if key is math.log:
-        return (f"cannot differentiate {what} with a base argument",
-                "write math.log(x) / math.log(base), or np.log(x) / np.log(base).")
     if isinstance(key, (types.BuiltinFunctionType, types.BuiltinMethodType)):
         return (f"cannot differentiate through {what}: it is a C function with no gradient rule "
                 "(and no Python source to read)", _RULE_HINT.format(decorator=decorator))

@@ -7,7 +7,7 @@ to ``np.maximum`` / ``np.minimum`` (see resolve.py); ``int``, ``round`` and
 import builtins
 
 from tangentish.registry import adjoint, d, linear, nondifferentiable, t, tangent
-from tangentish.runtime import extremum_index, sum_adjoint, unattr, unbroadcast, unindex, unreduce
+from tangentish.runtime import extremum_index, sum_adjoint, unattr, unbroadcast, unindex, unlist, unreduce
 
 
 @linear(builtins.sum)
@@ -27,6 +27,18 @@ def sum_tangent(y, iterable, start=0):
 @adjoint(builtins.float)
 def float(y, x=0.0):
     d[x] += unreduce(d[y], x)
+
+
+@linear(builtins.dict)   # dict(params): a new dict holding the same values
+@adjoint(builtins.dict)
+def dict(y, x):
+    d[x] += d[y]
+
+
+@linear(builtins.list, builtins.tuple)   # list(xs), tuple(xs), list(array): its rows
+@adjoint(builtins.list, builtins.tuple)
+def list(y, x):
+    d[x] += unlist(d[y], x)
 
 
 @adjoint(builtins.max, builtins.min)

@@ -248,11 +248,11 @@ def clip(y, a, a_min=None, a_max=None):
 nondifferentiable(
     np.sign, np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, np.fix,
     np.isnan, np.isinf, np.isfinite, np.zeros_like, np.ones_like, np.empty_like,
-    np.zeros, np.ones, np.empty, np.full, np.arange, np.eye, np.identity,
+    np.zeros, np.ones, np.empty, np.arange, np.eye, np.identity,
     np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort, np.nonzero,
     np.heaviside, np.signbit, np.isclose, np.allclose, np.array_equal, np.isreal, np.iscomplex,
-    np.full_like, np.zeros_like, np.ones_like, np.tri, np.isneginf, np.indices,
-    np.isposinf, np.searchsorted, np.digitize, np.histogram, np.bincount, np.unique,
+    np.zeros_like, np.ones_like, np.tri, np.isneginf, np.indices,
+    np.isposinf, np.searchsorted, np.digitize, 
     np.count_nonzero, np.flatnonzero, np.argwhere, np.argpartition, np.lexsort, np.floor_divide,
     np.any, np.all, np.result_type, np.iscomplexobj, np.isrealobj, np.ceil, np.spacing,
 )

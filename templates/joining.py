@@ -12,7 +12,7 @@ it is never dropped from the generated call.
 import numpy as np
 
 from tangentish.registry import adjoint, d, linear, t, tangent
-from tangentish.runtime import unconcatenate, unstack
+from tangentish.runtime import unconcatenate, unstack, unstack_like
 
 
 @linear(np.concatenate)
@@ -48,7 +48,7 @@ def column_stack(y, tup):
 @linear(np.stack)
 @adjoint(np.stack)
 def stack(y, arrays, axis=0):
-    d[arrays] += unstack(d[y], axis=axis)
+    d[arrays] += unstack_like(d[y], arrays, axis=axis)
 
 
 @linear(np.unstack, unstack)

@@ -9,7 +9,15 @@ rather than guess.
 import numpy as np
 
 from tangentish.registry import adjoint, d, linear, t, tangent
-from tangentish.runtime import count, extremum_mask, no_derivative, quantile_weights, uncumsum, unreduce
+from tangentish.runtime import (
+    cast_like,
+    count,
+    extremum_mask,
+    no_derivative,
+    quantile_weights,
+    uncumsum,
+    unreduce,
+)
 
 
 @linear(np.sum)
@@ -177,3 +185,13 @@ def nancumsum(y, a, axis=None, dtype=None):
 @tangent(np.nancumsum)
 def nancumsum(y, a, axis=None, dtype=None):
     t[y] += np.cumsum(np.where(np.isnan(a), 0.0, t[a]), axis=axis)
+
+
+@adjoint(np.bincount)   # a sum of weights per bin: counts alone (no weights) carry no derivative
+def bincount(y, x, weights=None, minlength=0):
+    d[weights] += cast_like(d[y][x], weights)
+
+
+@tangent(np.bincount)
+def bincount_tangent(y, x, weights=None, minlength=0):
+    t[y] += np.bincount(x, weights=t[weights], minlength=len(y))

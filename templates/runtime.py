@@ -28,6 +28,7 @@ from tangentish.runtime import (
     inner_subscripts,
     inverse_perm,
     irfft_transpose,
+    item,
     kron_shape,
     kron_subscripts,
     leading_axes,
@@ -43,6 +44,7 @@ from tangentish.runtime import (
     quantile_weights,
     real_like,
     real_only,
+    recast,
     rejoin,
     repeat_index,
     replace_zero,
@@ -57,17 +59,26 @@ from tangentish.runtime import (
     unassign,
     unattr,
     unbroadcast,
+    uncast,
     unconcatenate,
+    unconvolve,
     uncumsum,
     undiag,
     undiagonal,
+    undiff,
     unindex,
+    unitem,
+    unlist,
     unpad,
+    unpolyval,
     unreduce,
+    unstack_like,
     untake,
     untake_along_axis,
     untile,
     untree,
+    unwritten,
+    written,
     zeros_like,
 )
 
@@ -100,6 +111,78 @@ def unreduce_adjoint(r, g, x, axis=None, keepdims=False, where=True):
 @adjoint(unindex)
 def unindex_adjoint(r, g, x, index):
     d[g] += d[r][index]
+
+
+@linear(unstack_like)
+@adjoint(unstack_like)
+def unstack_like_adjoint(y, g, arrays, axis=0):
+    d[g] += np.stack(d[y], axis=axis)
+
+
+@linear(undiff)
+@adjoint(undiff)
+def undiff_adjoint(y, g, a, n=1, axis=-1):
+    d[g] += np.diff(d[y], n=n, axis=axis)
+
+
+@adjoint(unpolyval)   # linear in g; p only gives the degree
+def unpolyval_adjoint(y, g, p, x):
+    d[g] += np.reshape(np.polyval(d[y], x), np.shape(g))
+    d[x] += cast_like(unbroadcast(g * np.polyval(np.polyder(d[y]), x), x), x)
+
+
+@tangent(unpolyval)
+def unpolyval_tangent(y, g, p, x):
+    t[y] += unpolyval(t[g], p, x)
+    t[y] += cast_like(np.append(unpolyval(g * t[x], p[1:], x) * np.arange(len(p) - 1, 0, -1), 0.0), y)
+
+
+@adjoint(unconvolve)   # bilinear in g and v
+def unconvolve_adjoint(y, g, a, v, mode="full"):
+    d[g] += np.convolve(d[y], v, mode=mode)
+    d[v] += unconvolve(g, v, d[y], mode=mode)
+
+
+@tangent(unconvolve)
+def unconvolve_tangent(y, g, a, v, mode="full"):
+    t[y] += unconvolve(t[g], a, v, mode=mode)
+    t[y] += unconvolve(g, a, t[v], mode=mode)
+
+
+@linear(written)
+@adjoint(written)
+def written_adjoint(y, g, index):
+    d[g] += unwritten(d[y], g, index)
+
+
+@linear(unwritten)
+@adjoint(unwritten)
+def unwritten_adjoint(y, g, like, index):
+    d[g] += written(d[y], index)
+
+
+@linear(uncast)
+@adjoint(uncast)
+def uncast_adjoint(y, g, x, dtype=None):
+    d[g] += uncast(d[y], g, dtype=dtype)
+
+
+@linear(recast)
+@adjoint(recast)
+def recast_adjoint(y, tx, dtype):
+    d[tx] += uncast(d[y], tx, dtype)
+
+
+@linear(unlist)
+@adjoint(unlist)
+def unlist_adjoint(y, g, x):
+    d[g] += unlist(d[y], g)   # g is a list: the parts of d[y], as a list
+
+
+@linear(unitem)
+@adjoint(unitem)
+def unitem_adjoint(y, g, x, index=None):
+    d[g] += cast_like(np.asarray(item(d[y], index=index)), g)   # float32 stays float32
 
 
 @linear(mT)

@@ -9,14 +9,19 @@ import numpy as np
 
 from tangentish.registry import adjoint, d, linear, nondifferentiable, t, tangent
 from tangentish.runtime import (
+    astype,
     inverse_perm,
+    item,
     linspace_weights,
     mT,
+    recast,
     repeat_index,
     unbroadcast,
+    uncast,
     undiag,
     undiagonal,
     unindex,
+    unitem,
     unpad,
     untake,
     untake_along_axis,
@@ -58,6 +63,42 @@ def transpose(y, a, axes=None):
 @adjoint(np.copy, np.array, np.asarray, np.asanyarray)
 def copy(y, a):
     d[a] += d[y]
+
+
+@adjoint(astype)   # x.astype(dtype), and np.asarray(x, dtype) (resolve.py)
+def astype_adjoint(y, x, dtype, order="K", casting="unsafe", subok=True, copy=True):
+    d[x] += uncast(d[y], x, dtype)
+
+
+@tangent(astype)
+def astype_tangent(y, x, dtype, order="K", casting="unsafe", subok=True, copy=True):
+    t[y] += recast(t[x], dtype)
+
+
+@adjoint(np.full)   # the fill value is spread over the array; the shape carries no derivative
+def full(y, shape, fill_value, dtype=None, order="C"):
+    d[fill_value] += uncast(unbroadcast(d[y], fill_value), fill_value, dtype=y.dtype)
+
+
+@tangent(np.full)
+def full_tangent(y, shape, fill_value, dtype=None, order="C"):
+    t[y] += recast(np.broadcast_to(t[fill_value], np.shape(y)), y.dtype)
+
+
+@adjoint(np.full_like)   # only the fill value: `a` gives the shape and dtype
+def full_like(y, a, fill_value, dtype=None, order="K", subok=True, shape=None):
+    d[fill_value] += uncast(unbroadcast(d[y], fill_value), fill_value, dtype=y.dtype)
+
+
+@tangent(np.full_like)
+def full_like_tangent(y, a, fill_value, dtype=None, order="K", subok=True, shape=None):
+    t[y] += recast(np.broadcast_to(t[fill_value], np.shape(y)), y.dtype)
+
+
+@linear(item)   # x.item(), x.item(k)
+@adjoint(item)
+def item_adjoint(y, x, index=None):
+    d[x] += unitem(d[y], x, index=index)
 
 
 @linear(np.ascontiguousarray)

@@ -20,3 +20,7 @@ unsupported("piecewise-linear interpolation has no rule yet", np.interp)
 unsupported("its value depends on where the data are NaN in a way with no rule yet; use np.var with a mask",
             np.nanvar, np.nanstd, np.nanprod, np.nancumprod)
 unsupported("it has no rule yet; use np.mean with weights spelled out (np.sum(w * x) / np.sum(w))", np.average)
+unsupported("its values jump where two elements tie, so it has no rule; np.sort of distinct values has one",
+            np.unique)
+unsupported("a weighted histogram has no rule yet (counts alone have zero derivative); sum the weights per bin "
+            "with np.bincount(np.digitize(x, edges) - 1, weights=w)", np.histogram)

@@ -40,6 +40,7 @@ import tangentish as tg
 from tangentish import registry, templates
 
 HEADER = """\
+import math
 import operator
 import numpy as np
 try:

@@ -265,3 +265,20 @@ def test_dask_gradient_matches_finite_differences():
     args = (rng.randn(3), X, (rng.rand(20) > 0.5) * 1.0)
     got = tg.grad(logistic_nll, target="dask")(*(da.from_array(a, chunks=10) for a in args))
     np.testing.assert_allclose(np.asarray(got), numerical_grad(logistic_nll, args), rtol=1e-5)
+
+
+ACT = np.tanh
+
+
+def activated(x):
+    return np.sum(ACT(x))
+
+
+def test_rebinding_a_global_rebuilds_the_retargeted_derivative(cupy, monkeypatch):
+    g = tg.grad(activated, target="cupy")
+    x = np.linspace(-1.0, 1.0, 5)
+    np.testing.assert_allclose(cupy.asnumpy(g(cupy.asarray(x))), 1 - np.tanh(x) ** 2)
+    assert "cp.tanh(x)" in g.source
+    monkeypatch.setattr(sys.modules[__name__], "ACT", np.sin)
+    np.testing.assert_allclose(cupy.asnumpy(g(cupy.asarray(x))), np.cos(x))
+    assert "cp.sin(x)" in g.source
