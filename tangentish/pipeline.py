@@ -69,15 +69,18 @@ class Derivative:
         imports: List[str] = []
         helpers: List[str] = []
         bodies: List[str] = []
-        for d in self._all():
+        parts = self._all()
+        for d in parts:
             head, _, body = _split_imports(d.source)
             for line in head:
                 if line.startswith(_RUNTIME_IMPORT):
                     helpers += [h for h in line[len(_RUNTIME_IMPORT):].split(", ") if h not in helpers]
                 elif line not in imports:
                     imports.append(line)
-            if body not in bodies:
-                bodies.append(body)
+            for name in [d.name] + _other_names(d, parts):
+                named = body if name == d.name else body.replace(f"def {d.name}(", f"def {name}(", 1)
+                if named not in bodies:
+                    bodies.append(named)
         if helpers:
             imports.append(_RUNTIME_IMPORT + ", ".join(sorted(helpers)))
         return "\n".join(imports) + ("\n\n\n" if imports else "") + "\n\n\n".join(bodies) + "\n"
@@ -110,6 +113,17 @@ class Derivative:
                 ns[name] = value
         for c in self.callees:
             c.refresh()
+
+
+def _other_names(d: Derivative, parts: List[Derivative]) -> List[str]:
+    """Names other than its own under which callers call ``d`` (two callees both named
+    ``dhelper_dx`` are told apart as ``dhelper_dx_2`` in the caller's namespace)."""
+    names: List[str] = []
+    for p in parts:
+        for name, value in p.emitted.namespace.items():
+            if value is d.function and name != d.name and name not in names:
+                names.append(name)
+    return names
 
 
 def _split_imports(source: str):

@@ -247,3 +247,27 @@ def test_errors_inside_generated_code_name_the_line_and_the_user_function():
     with pytest.raises(ValueError) as info:    # the same through forward mode
         tg.jvp(mismatch)(np.ones(2), np.ones(2))
     assert "`mismatch`" in info.value.__notes__[0]
+
+
+def _closure(k):
+    def helper(x):
+        return np.sin(k * x)
+    return helper
+
+
+H1, H2 = _closure(2.0), _closure(3.0)
+
+
+def two_helpers(x):
+    return np.sum(H1(x) + H2(x))
+
+
+def test_two_callees_of_the_same_name_are_both_defined_in_the_source():
+    g = tg.grad(two_helpers)
+    x = np.linspace(0.0, 1.0, 3)
+    np.testing.assert_allclose(g(x), 2 * np.cos(2 * x) + 3 * np.cos(3 * x))   # by hand
+    module = ast.parse(g.source)
+    defined = {n.name for n in module.body if isinstance(n, ast.FunctionDef)}
+    called = {n.func.id for n in ast.walk(module) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    assert {c for c in called if c.startswith("dhelper")} <= defined
+    assert len({c for c in called if c.startswith("dhelper")}) == 2
