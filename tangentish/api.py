@@ -225,6 +225,24 @@ def _fixed_arguments(fn):
     return None
 
 
+def _check_positions_after_fixed(fn, inner, fixed: int, wrts) -> None:
+    """``wrt`` positions count the caller's arguments: say so in those terms when one is out of range."""
+    code = getattr(inner, "__code__", None)
+    if code is None:
+        return
+    names = list(code.co_varnames[:code.co_argcount])
+    visible, bound = names[fixed:], ", ".join(f"`{n}`" for n in names[:fixed])
+    for w in wrts:
+        if isinstance(w, int) and not isinstance(w, bool) and not -len(visible) <= w < len(visible):
+            spelled = getattr(fn, "__qualname__", None) or getattr(inner, "__qualname__", "the function")
+            verb = "is" if fixed == 1 else "are"
+            raise TransformError(
+                f"wrt={w} is out of range: `{spelled}` takes {len(visible)} positional argument(s) "
+                f"({', '.join(visible) or 'none'}) once {bound} {verb} bound",
+                filename=code.co_filename, lineno=code.co_firstlineno, function=inner.__name__,
+                hint="count wrt positions from the first argument you pass, or name them (wrt=\"x\").")
+
+
 def _as_python(fn):
     """A ufunc with a rule (``np.tanh``, ``scipy.special.expit``) as a Python function calling it.
 
@@ -260,6 +278,7 @@ def _decorator(cls, fn, wrt, *options):
     if fixed is not None:
         inner, args, kwargs = fixed
         wrts, many = _as_tuple(wrt)
+        _check_positions_after_fixed(fn, inner, len(args), wrts)
         shifted = tuple(w + len(args) if isinstance(w, int) and w >= 0 else w for w in wrts)
         return WithFixed(cls(inner, shifted if many else shifted[0], *options), args, kwargs)
     return cls(fn, wrt, *options)

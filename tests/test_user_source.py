@@ -656,6 +656,8 @@ def test_wrt_errors_name_the_method_or_partial_as_the_user_wrote_it():
     with pytest.raises(tg.TransformError, match=r"out of range") as info:
         tg.grad(m.loss, wrt=1)(X2)
     assert info.value.filename == __file__
+    assert "wrt=1" in str(info.value) and "1 positional argument(s)" in str(info.value)
+    assert "`self` is bound" in str(info.value)
 
 
 la = "a module-level name that an import inside the function shadows"
