@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import sys
 import types
 from dataclasses import dataclass
 from typing import Dict, Optional
@@ -90,7 +91,8 @@ def retarget_source(source: str, namespace: Dict[str, object], target: Target) -
         else:
             renamer.visit(stmt)
     for (row, col, end), text in sorted(renamer.edits.items(), reverse=True):
-        lines[row - 1] = lines[row - 1][:col] + text + lines[row - 1][end:]
+        line = lines[row - 1].encode("utf-8")      # AST columns count UTF-8 bytes (a name like σ is two)
+        lines[row - 1] = (line[:col] + text.encode("utf-8") + line[end:]).decode("utf-8")
     head = [ast.unparse(ast.Import(names=[ast.alias(name=m, asname=a)])) for m, a in sorted(imports.items())]
     lines = head + [line for i, line in enumerate(lines) if not (i in dropped and not line)]
     return "\n".join(lines)
@@ -184,12 +186,7 @@ def _numpy_home(obj):
     if not isinstance(name, str) or isinstance(obj, (type, types.ModuleType)):
         return None
     for module in ("numpy", "numpy.linalg", "numpy.fft", "scipy.special", "scipy.linalg"):
-        mod = _imported(module)
+        mod = sys.modules.get(module)
         if mod is not None and getattr(mod, name, None) is obj:
             return module, name
     return None
-
-
-def _imported(module: str):
-    import sys
-    return sys.modules.get(module)

@@ -282,3 +282,17 @@ def test_rebinding_a_global_rebuilds_the_retargeted_derivative(cupy, monkeypatch
     monkeypatch.setattr(sys.modules[__name__], "ACT", np.sin)
     np.testing.assert_allclose(cupy.asnumpy(g(cupy.asarray(x))), np.cos(x))
     assert "cp.sin(x)" in g.source
+
+
+def unicode_names(μ, x):
+    σ = np.exp(μ)
+    return np.sum(np.tanh(x * σ))
+
+
+def test_non_ascii_names_are_rewritten_in_place(cupy):
+    # AST columns count UTF-8 bytes; the rewrite must not shift on a name like σ
+    g = tg.grad(unicode_names, target="cupy")
+    assert "cp.exp(μ)" in g.source and "cp.tanh(" in g.source
+    μ, x = np.array(0.3), np.linspace(-0.5, 1.0, 4)
+    got = g(cupy.asarray(μ), cupy.asarray(x))
+    np.testing.assert_allclose(cupy.asnumpy(got), numerical_grad(unicode_names, (μ, x)), rtol=1e-6)
