@@ -29,7 +29,7 @@ _FROM_NUMPY = frozenset({
     "integer", "signedinteger", "unsignedinteger", "number", "inexact", "generic", "bool_",
     "float16", "float32", "float64", "complex64", "complex128", "int32", "int64",
     "finfo", "iinfo", "ndim", "shape", "size", "pi", "e", "inf", "nan", "newaxis", "errstate",
-    "iscomplexobj", "isrealobj", "isscalar", "ndarray", "generic",
+    "iscomplexobj", "isrealobj", "isscalar", "ndarray",
 })
 
 
