@@ -90,9 +90,8 @@ def _mentioned(stmt: ast.stmt) -> Set[str]:
 
 
 def _is_compound(stmt: ast.stmt) -> bool:
-    return isinstance(stmt, (ast.If, ast.For, ast.While, ast.With, ast.Try, ast.AsyncFor,
-                             ast.AsyncWith, ast.FunctionDef, ast.ClassDef)) or type(stmt).__name__ in (
-                                 "Match", "TryStar")
+    """if/for/while/with/try/match/def/class: every statement with a body of statements."""
+    return isinstance(getattr(stmt, "body", None), list) or isinstance(getattr(stmt, "cases", None), list)
 
 
 def _bound_by(stmt: ast.stmt) -> Set[str]:

@@ -102,8 +102,8 @@ def _swap(module: str, target: Target) -> Optional[str]:
     return target.modules.get(module)
 
 
-class _Renamer(ast.NodeTransformer):
-    """Names bound to NumPy (or swapped SciPy) modules and functions -> the target's."""
+class _Renamer(ast.NodeVisitor):
+    """Finds names bound to NumPy (or swapped SciPy) modules and functions; records the target's text."""
 
     def __init__(self, namespace: Dict[str, object], target: Target, imports: Dict[str, Optional[str]]):
         self.namespace, self.target, self.imports = namespace, target, imports
@@ -116,7 +116,6 @@ class _Renamer(ast.NodeTransformer):
             n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         self.generic_visit(node)
         self.local = saved
-        return node
 
     def visit_Attribute(self, node):
         """``scipy.special`` written out (``import scipy.special``): swap the whole chain."""
@@ -125,9 +124,8 @@ class _Renamer(ast.NodeTransformer):
             swapped = _swap(obj.__name__, self.target)
             if swapped is not None:
                 self._edit(node, self._module_expr(swapped))
-                return node
+                return
         self.generic_visit(node)
-        return node
 
     def _edit(self, node, replacement: ast.expr) -> None:
         if node.lineno == node.end_lineno:   # generated code keeps a name on one line
@@ -145,11 +143,10 @@ class _Renamer(ast.NodeTransformer):
 
     def visit_Name(self, node):
         if not isinstance(node.ctx, ast.Load) or node.id in self.local:
-            return node
+            return
         replacement = self._reference(self.namespace.get(node.id))
         if replacement is not None:
             self._edit(node, replacement)
-        return node
 
     def _reference(self, obj) -> Optional[ast.expr]:
         if isinstance(obj, types.ModuleType):
