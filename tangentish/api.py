@@ -131,7 +131,8 @@ class Transformed:
             return tuple(match_input(g, x) for g, x in zip(grads, xs))
         return match_input(grads, xs[0])
 
-    def _run(self, args, kwargs):
+    def _reverse_for(self, args):
+        """The reverse derivative for these arguments: complex ones need the complex convention's transform."""
         d = self.derivative   # (checks that no helper it was built from was redefined since)
         complex_args = None
         for a in args:   # (a plain loop: this runs on every call, and most arguments are floats)
@@ -141,6 +142,10 @@ class Transformed:
         if complex_args:   # complex values follow the dL/da + i dL/db convention: another transform
             d = pipeline.retargeted(
                 pipeline.reverse_derivative(self.fn, self.wrt, self._mode, tuple(complex_args)), self.target)
+        return d
+
+    def _run(self, args, kwargs):
+        d = self._reverse_for(args)
         d.refresh()
         try:
             return d.function(*args, **kwargs)

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import pipeline
 from .api import Grad, Transformed, Wrt, _decorator, match_input
+from .complexity import is_complex_value
 from .errors import GradientShapeError, TangentishError, TransformError, note_generated_line
 
 
@@ -114,11 +115,18 @@ class Jvp(Transformed):
 
     def _tangent_call(self, args, kwargs, tangents, what="jvp"):
         d = self.derivative
+        complex_args = tuple(i for i, a in enumerate(args) if type(a) is not float and is_complex_value(a))
+        if complex_args:   # real-only rules refuse complex values, as in reverse mode
+            d = self._for_complex(d, complex_args)
         d.refresh()
         params = self._param_names()
         for x, v, w in zip(self._positions(args, kwargs), tangents, self.wrt):
             check_like(v, x, f"{what}: the tangent for", w if isinstance(w, str) else params[w])
         return _run(d, args, kwargs, dict(zip(d.tangents, tangents)))
+
+    def _for_complex(self, d, complex_args):
+        return pipeline.retargeted(pipeline.forward_derivative(self.fn, self.wrt, self._forward_mode, complex_args),
+                                   self.target)
 
     def _param_names(self):
         code = self.derivative.function.__code__
@@ -137,7 +145,7 @@ class Vjp(_CalledDifferently, Transformed):
     _instead = "differentiate grad(f) or jvp(f) instead, or the function itself."
 
     def _pull(self, args, kwargs, u):
-        d = self.derivative
+        d = self._reverse_for(args)   # complex arguments: grad's convention, and grad's refusals
         d.refresh()
         return self._grads(_run(d, args, kwargs, {d.seed: u}), args, kwargs)
 
@@ -176,6 +184,9 @@ class Hvp(Jvp):
 
     def _build(self) -> pipeline.Derivative:
         return pipeline.forward_derivative(self.gradient, self.wrt, "tangent")
+
+    def _for_complex(self, d, complex_args):
+        return d   # forward over the gradient, which picks its complex transform itself
 
     def __call__(self, *args, **kwargs):
         primals, tangents = _split(args, 1, "hvp")

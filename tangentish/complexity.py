@@ -40,9 +40,12 @@ COMPLEX_SAFE = COMPLEX_OUT | REAL_OUT | {
     np.squeeze, np.expand_dims, np.copy, np.array, np.asarray, np.concatenate, np.stack,
     np.where, runtime.unbroadcast, runtime.unreduce, runtime.unindex, runtime.tree_add,
 }
-for _name in ("vecdot", "hstack", "vstack", "swapaxes", "moveaxis", "flip", "roll", "broadcast_to"):
+for _name in ("vecdot", "hstack", "vstack", "swapaxes", "moveaxis", "flip", "roll", "broadcast_to",
+              "split", "array_split", "hsplit", "vsplit", "dsplit"):
     if hasattr(np, _name):
         COMPLEX_SAFE.add(getattr(np, _name))
+if hasattr(np.linalg, "vecdot"):   # sum(conj(x1) * x2): its rule is written for complex values
+    COMPLEX_SAFE.add(np.linalg.vecdot)
 #: real-only rules: differentiating them at a complex value is an error, not a guess
 COMPLEX_REFUSE = {np.maximum, np.minimum, np.clip, np.max, np.amax, np.min, np.amin, np.sort,
                   np.linalg.cholesky, np.linalg.eigh, np.linalg.eigvalsh, np.linalg.svd,
@@ -98,7 +101,13 @@ def _complex_dtype(value) -> bool:
 
 #: template files whose rules are written for complex values (see their docstrings)
 COMPLEX_TEMPLATE_FILES = ("fft", "complex")
-COMPLEX_SAFE.update({runtime.real_like, runtime.irfft_transpose, runtime.phase, runtime.phase_project})
+COMPLEX_SAFE.update({runtime.real_like, runtime.irfft_transpose, runtime.phase, runtime.phase_project,
+                     runtime.tuple_of, runtime.unconcatenate, runtime.rejoin})
+
+
+def refuses_complex(key) -> bool:
+    """Is ``key``'s rule for real values only (in both modes)?"""
+    return hashable(key) and (key in COMPLEX_REFUSE or key in registry.REAL_ONLY)
 
 
 def needs_wrap(key) -> bool:

@@ -19,7 +19,7 @@ from typing import Callable, List, Optional, Sequence, Set
 
 import gast
 
-from . import registry, runtime, syntax, templates, unknown_calls
+from . import complexity, registry, runtime, syntax, templates, unknown_calls
 from .errors import TransformError
 from .normalize import Unit
 from .resolve import Op, Resolver, bound_arguments
@@ -28,7 +28,8 @@ from .resolve import Op, Resolver, bound_arguments
 class ForwardTransform:
     """Writes the tangent statements of one normalized function."""
 
-    def __init__(self, unit: Unit, wrt: Sequence[str], mode: str, callee: Callable, binder):
+    def __init__(self, unit: Unit, wrt: Sequence[str], mode: str, callee: Callable, binder,
+                 complex_params: Sequence[str] = ()):
         self.unit = unit
         self.mode = mode
         self.callee = callee
@@ -39,6 +40,9 @@ class ForwardTransform:
         self.nonzero: Optional[Set[str]] = set(wrt)
         self.defined: Set[str] = set(unit.params)
         self.loops: List[dict] = []    # per enclosing loop: its head set and the sets at its exits
+        #: names that may hold complex values (given complex parameters): real-only rules refuse them
+        self.complex = (complexity.complex_names(unit.body, complex_params, self.resolver)
+                        if complex_params else set())
 
     # -- tangent bookkeeping ----------------------------------------------------
     def tan(self, var: str) -> str:
@@ -216,6 +220,14 @@ class ForwardTransform:
             if op.key in registry.REVERSE:
                 hint += ", or use reverse mode (grad, vjp), for which it has a rule"
             raise self.error(stmt, f"`{op.label}` has no forward-mode rule", hint + ".")
+        if self.complex and complexity.refuses_complex(op.key):
+            operands = {n.id for a in list(op.args) + list(op.kwargs.values())
+                        for n in gast.walk(a) if isinstance(n, gast.Name)}
+            if self.complex & (operands | {getattr(result, "id", None)}):
+                raise self.error(stmt, f"`{op.label}` is differentiated here at a value that may be "
+                                       "complex, and its rule is for real values only",
+                                 "take np.real/np.abs first, or register a complex rule with "
+                                 "@tangentish.tangent.")
         filler = templates.Filler(templates.rule(rule_fn), result, op.args, op.kwargs, self.read,
                                   self.namer, self.bind_global, op.label)
         try:
@@ -263,7 +275,10 @@ class ForwardTransform:
             out.append(stmt)
             self.nonzero.discard(name)
             return
-        fname, tangent_params, keyword_only = self.callee(op.key, [p for p, _ in active], self.bind_global)
+        complex_positions = tuple(i for i, a in enumerate(op.args)
+                                  if isinstance(a, gast.Name) and a.id in self.complex)
+        fname, tangent_params, keyword_only = self.callee(op.key, [p for p, _ in active], self.bind_global,
+                                                          complex_positions)
         args = [syntax.load(a) for a in op.args]
         keywords = [syntax.keyword(k, syntax.load(v)) for k, v in op.kwargs.items()]
         tangents = [self.read("t", a) for _, a in active]
@@ -433,12 +448,13 @@ def _callable_name(obj) -> str:
     return f"{module}.{name}" if module and module != "builtins" else name
 
 
-def transform(unit: Unit, wrt: Sequence[str], mode: str, callee: Callable, binder) -> tuple:
+def transform(unit: Unit, wrt: Sequence[str], mode: str, callee: Callable, binder,
+              complex_params: Sequence[str] = ()) -> tuple:
     """The forward derivative of ``unit``: (function definition, tangent parameter names, kw-only?).
 
     ``mode`` is ``"jvp"`` (returns ``(value, tangent)``) or ``"tangent"`` (the tangent alone).
     """
-    ft = ForwardTransform(unit, wrt, mode, callee, binder)
+    ft = ForwardTransform(unit, wrt, mode, callee, binder, complex_params)
     tangent_params = [ft.tan(w) for w in wrt]
     body = ft.block(unit.body)
     args = syntax.copy_node(unit.node.args)

@@ -272,41 +272,46 @@ def _finish(d: Derivative, parsed_fn: Callable) -> Derivative:
     return d
 
 
-def forward_derivative(fn: Callable, wrt: Tuple, mode: str) -> Derivative:
-    """The cached forward-mode derivative of ``fn`` (``mode``: ``"jvp"`` or ``"tangent"``)."""
-    return cached(fn, ("forward", wrt, mode), lambda: _build_forward(fn, wrt, mode), Derivative.is_stale)
+def forward_derivative(fn: Callable, wrt: Tuple, mode: str, complex_args: Tuple = ()) -> Derivative:
+    """The cached forward-mode derivative of ``fn`` (``mode``: ``"jvp"`` or ``"tangent"``).
+
+    ``complex_args``: positions of arguments holding complex values (real-only rules refuse them).
+    """
+    key = ("forward", wrt, mode) if not complex_args else ("forward", wrt, mode, complex_args)
+    return cached(fn, key, lambda: _build_forward(fn, wrt, mode, complex_args), Derivative.is_stale)
 
 
 #: user functions whose forward derivative is being built (a call back into one is recursion)
 _building_forward: List[Callable] = []
 
 
-def _build_forward(fn: Callable, wrt: Tuple, mode: str) -> Derivative:
+def _build_forward(fn: Callable, wrt: Tuple, mode: str, complex_args: Tuple = ()) -> Derivative:
     _building_forward.append(fn)
     try:
-        return _build_forward_unit(fn, wrt, mode)
+        return _build_forward_unit(fn, wrt, mode, complex_args)
     finally:
         _building_forward.remove(fn)
 
 
-def _build_forward_unit(fn: Callable, wrt: Tuple, mode: str) -> Derivative:
+def _build_forward_unit(fn: Callable, wrt: Tuple, mode: str, complex_args: Tuple = ()) -> Derivative:
     unit = prepare(fn)
     names = wrt_names(unit, wrt)
+    complex_params = [unit.params[i] for i in complex_args if i < len(unit.params)]
     callees: List[Derivative] = []
 
-    def callee(user_fn, positions, binder):
+    def callee(user_fn, positions, binder, complex_positions=()):
         if user_fn in _building_forward:
             from .errors import TransformError
             raise TransformError(f"cannot differentiate the recursive call to "
                                  f"`{getattr(user_fn, '__name__', user_fn)}`",
                                  hint="write the recursion as a loop.")
-        d = forward_derivative(user_fn, tuple(positions), "jvp")
+        d = forward_derivative(user_fn, tuple(positions), "jvp", tuple(complex_positions))
         if d not in callees:
             callees.append(d)
         return binder(d.name, d.function), d.tangents, d.keyword_only
 
     binder = reverse.GlobalBinder(unit)
-    node, tangents, keyword_only = forward.transform(unit, names, mode, callee, binder)
+    node, tangents, keyword_only = forward.transform(unit, names, mode, callee, binder, complex_params)
     bindings = _bindings(unit.parsed)
     node = optimize.optimize(node, protected=unit.local_names())
     emitted = emit_pass.emit(node, unit.parsed.namespace, binder.bound, unit.parsed.namespace)

@@ -31,6 +31,8 @@ NONDIFF: Set[Callable] = set()
 PRIMITIVES: Set[Callable] = set()
 #: callables known to have no rule on purpose -> why (said in the error a user sees).
 UNSUPPORTED: Dict[Callable, str] = {}
+#: callables whose rules (both modes) hold for real values only: refused at complex values.
+REAL_ONLY: Set[Callable] = set()
 
 
 class _Marker:
@@ -114,6 +116,11 @@ def linear(*primitives: Callable):
 def nondifferentiable(*callables: Callable) -> None:
     """Declare callables whose results have zero derivative everywhere it exists."""
     NONDIFF.update(c for c in callables if c is not None)
+
+
+def real_only(*callables: Callable) -> None:
+    """Declare callables whose rules are for real values only (both modes refuse complex values)."""
+    REAL_ONLY.update(c for c in callables if c is not None)
 
 
 def unsupported(reason: str, *callables: Callable) -> None:

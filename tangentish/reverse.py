@@ -105,11 +105,13 @@ class ReverseTransform:
             return syntax.name(self.adj(node.id))
         return None
 
-    def accumulate(self, target, value, out: List) -> None:
-        """``d[target] += value``, as ``dx = value`` the first time."""
+    def accumulate(self, target, value, out: List, wrap=None) -> None:
+        """``d[target] += value``, as ``dx = value`` the first time; ``wrap`` applies to each part."""
         if isinstance(target, gast.Name):
             if target.id not in self.active:
                 return
+            if wrap is not None:
+                value = wrap(value)
             dx = self.adj(target.id)
             if target.id in self.nonzero:
                 value = templates.simplify(gast.BinOp(left=syntax.name(dx), op=gast.Add(), right=value))
@@ -123,7 +125,7 @@ class ReverseTransform:
             out.append(syntax.assign(parts, value))
             for i, elt in enumerate(target.elts):
                 part = gast.Subscript(value=syntax.name(parts), slice=syntax.const(i), ctx=gast.Load())
-                self.accumulate(elt, part, out)
+                self.accumulate(elt, part, out, wrap)
 
     # -- statements -------------------------------------------------------------
     def backward(self, stmts) -> List[gast.AST]:
@@ -218,7 +220,7 @@ class ReverseTransform:
         operands = {n.id for a in list(op.args) + list(op.kwargs.values())
                     for n in gast.walk(a) if isinstance(n, gast.Name)}
         if self.complex & (operands | {target.id}) and complexity.needs_wrap(op.key):
-            if op.key in complexity.COMPLEX_REFUSE:
+            if complexity.refuses_complex(op.key):
                 raise self.error(stmt, f"`{op.label}` is differentiated here at a value that may be "
                                        "complex, and its rule is for real values only",
                                  "take np.real/np.abs first, or register a complex rule with "
@@ -241,11 +243,17 @@ class ReverseTransform:
             checked = self.bind_global("checked_like", runtime.checked_like)
         for item in items:
             if isinstance(item, templates.Contribution):
-                value = item.value if conj is None else syntax.call(conj, [item.value])
+                value, wrap = item.value, None
+                if conj is not None:   # a list of adjoints (concatenate's operands) is conjugated part by part
+                    if isinstance(item.target, gast.Name):
+                        value = syntax.call(conj, [value])
+                    else:
+                        def wrap(part):
+                            return syntax.call(conj, [part])
                 if user and isinstance(item.target, gast.Name):
                     value = syntax.call(syntax.name(checked), [value, syntax.load(item.target),
                                                                syntax.const(rule_fn.__name__)])
-                self.accumulate(item.target, value, out)
+                self.accumulate(item.target, value, out, wrap)
             else:
                 out.append(item)
         if user and len(out) == start + 1:

@@ -367,4 +367,4 @@ def unconvolve(g, a, v, mode="full"):
     full = np.zeros(m + n - 1, dtype=np.result_type(g, 0.0))
     start = {"full": 0, "valid": min(m, n) - 1, "same": (min(m, n) - 1) // 2}[mode]
     full[start:start + len(g)] = g
-    return np.correlate(full, v, "valid")
+    return np.convolve(full, np.asarray(v)[::-1], "valid")   # a correlation without np.correlate's conj: the transpose

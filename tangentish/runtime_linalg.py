@@ -9,6 +9,7 @@ derivatives (second order) are not implemented: their rules raise.
 import numpy as np
 
 from .runtime import mT, no_derivative, tuple_of
+from .runtime_complex import phase
 
 __all__ = ["sym", "tril_half", "svd_vjp", "svd_jvp", "qr_vjp", "qr_jvp", "matrix_power_vjp", "solution_only",
            "norm_direction", "euclidean_only", "gap_inverse", "lstsq_jvp", "lower_factor", "keep_triangle",
@@ -169,6 +170,8 @@ def euclidean_only(x, ord=None, axis=None, vector=False):
 def norm_direction(x, y, ord=None, axis=None, keepdims=False, vector=False):
     """d norm(x) / dx, shaped like ``x`` (``y`` is the norm); ``vector`` for ``vector_norm``.
 
+    Complex ``x`` gets the gradient of the complex convention (``phase`` for sign), so a
+    tangent is Re(conj(direction) * tx).
     Vectors: |x|_p has gradient sign(x) |x|^(p-1) / |x|_p^(p-1), the limits at
     p = +-inf put weight on the extreme entries.  Matrices: Frobenius x / y,
     nuclear U V^T, 2-norm u1 v1^T (largest singular pair), -2 the smallest,
@@ -184,8 +187,8 @@ def norm_direction(x, y, ord=None, axis=None, keepdims=False, vector=False):
             return np.zeros_like(x)
         if ord in (np.inf, -np.inf):
             hit = (np.abs(x) == yk).astype(np.result_type(x, 0.0))
-            return np.sign(x) * hit / np.sum(hit, axis=reduced, keepdims=True)
-        return np.sign(x) * (np.abs(x) / yk) ** (ord - 1)
+            return phase(x) * hit / np.sum(hit, axis=reduced, keepdims=True)
+        return phase(x) * (np.abs(x) / yk) ** (ord - 1)
     if ord is None or ord == "fro":
         return x / np.where(yk == 0, 1.0, yk)
     xm = np.moveaxis(x, matrix, (-2, -1))
@@ -204,7 +207,7 @@ def norm_direction(x, y, ord=None, axis=None, keepdims=False, vector=False):
             np.min(sums, axis=-1 if along == -2 else -2, keepdims=True)
         hit = (sums == best).astype(np.result_type(x, 0.0))
         hit = hit / np.sum(hit, axis=(-2, -1), keepdims=True)
-        return np.moveaxis(np.sign(xm) * hit, (-2, -1), matrix)
+        return np.moveaxis(phase(xm) * hit, (-2, -1), matrix)
     no_derivative(f"np.linalg.norm with ord={ord!r}")
 
 

@@ -7,7 +7,7 @@ those directions are exact.  Derivatives with respect to the matrix itself
 """
 import numpy as np
 
-from tangentish.registry import adjoint, d, linear, nondifferentiable, t, tangent
+from tangentish.registry import adjoint, d, linear, nondifferentiable, real_only, t, tangent
 from tangentish.runtime import (
     euclidean_only,
     expm_frechet,
@@ -165,3 +165,7 @@ def expm_frechet_rule(r, a, e):
 
 
 nondifferentiable(euclidean_only)
+
+
+# the helpers of real-only rules are real-only too (complex values would take the conjugate convention)
+real_only(svd_vjp, svd_jvp, qr_vjp, qr_jvp, gap_inverse)

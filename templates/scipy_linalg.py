@@ -5,7 +5,7 @@ factorizations numpy.linalg also has (with scipy's defaults: ``cholesky`` is upp
 import numpy as np
 import scipy.linalg as sla
 
-from tangentish.registry import adjoint, d, t, tangent
+from tangentish.registry import adjoint, d, real_only, t, tangent
 from tangentish.runtime import (
     cast_like,
     expm_frechet,
@@ -157,3 +157,7 @@ def qr(y, a, mode="full"):
 @tangent(sla.qr)
 def qr(y, a, mode="full"):
     t[y] += qr_jvp(t[a], y, a, mode)
+
+
+# real-symmetric / real-orthogonal formulas: at complex values both modes refuse
+real_only(sla.cholesky, sla.eigh, sla.svd, sla.qr)

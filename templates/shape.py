@@ -10,6 +10,7 @@ import numpy as np
 from tangentish.registry import adjoint, d, linear, nondifferentiable, t, tangent
 from tangentish.runtime import (
     astype,
+    broadcast_like,
     inverse_perm,
     item,
     linspace_weights,
@@ -275,8 +276,8 @@ def linspace(y, start, stop, num=50, endpoint=True):
 @tangent(np.linspace)
 def linspace(y, start, stop, num=50, endpoint=True):
     w = linspace_weights(start, stop, num, endpoint)
-    t[y] += (1 - w) * t[start]
-    t[y] += w * t[stop]
+    t[y] += broadcast_like((1 - w) * t[start], y)
+    t[y] += broadcast_like(w * t[stop], y)
 
 
 @linear(operator.getitem)

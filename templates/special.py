@@ -8,7 +8,7 @@ formula raise when they would need one (``no_derivative``).
 import numpy as np
 import scipy.special as sp
 
-from tangentish.registry import adjoint, d, t, tangent
+from tangentish.registry import adjoint, d, real_only, t, tangent
 from tangentish.runtime import cast_like, no_derivative, unbroadcast
 
 # ---- gamma family -------------------------------------------------------------
@@ -315,3 +315,7 @@ def wrightomega(y, z):
 @tangent(sp.wrightomega)
 def wrightomega(y, z):
     t[y] += t[z] * y / (1 + y)
+
+
+# their derivatives call functions SciPy defines for real arguments only (polygamma)
+real_only(sp.digamma, sp.psi)
