@@ -14,7 +14,7 @@ __all__ = [
     "untake_along_axis", "untile", "tile_reps", "unpad", "undiagonal", "undiag", "unconcatenate",
     "rejoin", "linspace_weights", "einsum_spec", "einsum_reduce_spec", "einsum_spread", "einsum2",
     "tensordot_subscripts", "inner_subscripts", "kron_subscripts", "kron_shape", "quantile_weights", "uncumsum",
-    "undiff", "unpolyval", "unconvolve", "unstack_like",
+    "undiff", "unpolyval", "unconvolve", "unstack_like", "resized",
 ]
 
 
@@ -31,14 +31,32 @@ def axis_sizes(a, axes=None):
     return list(shape) if axes is None else [shape[i] for i in axes]
 
 
-def all_axes(a, axes=None):
-    """``axes``, or every axis of ``a`` when None."""
-    return tuple(range(np.ndim(a))) if axes is None else axes
+def all_axes(a, axes=None, s=None):
+    """The axes an n-D FFT of ``a`` transforms: ``axes``, else the last ``len(s)``, else every axis."""
+    if axes is not None:
+        return axes
+    n = np.ndim(a)
+    return tuple(range(n)) if s is None else tuple(range(n - len(s), n))
 
 
-def leading_axes(a, axes=None):
-    """All of ``axes`` (every axis when None) but the last: where irfftn runs a complex ifft."""
-    return tuple(all_axes(a, axes))[:-1]
+def leading_axes(a, axes=None, s=None):
+    """All of the transformed axes but the last: where irfftn runs a complex ifft."""
+    return tuple(all_axes(a, axes, s))[:-1]
+
+
+def resized(g, a):
+    """``g`` cut or zero-padded at the end of each axis to ``a``'s shape.
+
+    The transpose of what an FFT's ``n=``/``s=`` does to its input (``a`` is that input).
+    """
+    g = np.asarray(g)
+    shape = np.shape(a)
+    if g.shape == shape:
+        return g
+    out = np.zeros(shape, dtype=g.dtype)
+    keep = tuple(slice(0, min(m, n)) for m, n in zip(g.shape, shape))
+    out[keep] = g[keep]
+    return out
 
 
 def swap_norm(norm=None):
@@ -46,12 +64,14 @@ def swap_norm(norm=None):
     return {None: "forward", "backward": "forward", "forward": "backward", "ortho": "ortho"}[norm]
 
 
-def irfft_transpose(g, a, axis=-1, norm=None):
+def irfft_transpose(g, a, axis=-1, norm=None, keep_complex=False):
     """Adjoint of ``y = np.fft.irfft(a, n, axis, norm)`` for the half spectrum ``a``.
 
     irfft counts each coefficient but the first (and the Nyquist one for
     even n) twice, so the adjoint is those weights times ``conj(ifft(g))``
-    cut to ``a``'s length.
+    cut to ``a``'s length.  ``keep_complex``: the result feeds the adjoint of
+    irfftn's complex ifft along its other axes, so a real ``a`` must not take
+    the real part yet.
     """
     n = np.shape(g)[axis]
     m = np.shape(a)[axis]
@@ -63,7 +83,8 @@ def irfft_transpose(g, a, axis=-1, norm=None):
     out = np.zeros(full.shape[:-1] + (m,), dtype=full.dtype)
     k = min(m, n // 2 + 1)
     out[..., :k] = full[..., :k] * weights[:k]
-    return real_like(np.moveaxis(out, -1, axis), a)
+    out = np.moveaxis(out, -1, axis)
+    return out if keep_complex else real_like(out, a)
 
 
 def untake(g, a, indices, axis=None):

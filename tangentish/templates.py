@@ -338,6 +338,17 @@ class _Simplify(gast.NodeTransformer):
     def __init__(self, filler):
         self.filler = filler
 
+    def visit_IfExp(self, node):
+        """``a if n is None else b`` with ``n`` bound to a constant (a defaulted ``n=None``) folds."""
+        self.generic_visit(node)
+        test = node.test
+        if (isinstance(test, gast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (gast.Is, gast.IsNot))
+                and isinstance(test.left, (gast.Constant, gast.Tuple, gast.List))   # a literal: known at transform time
+                and isinstance(test.comparators[0], gast.Constant) and test.comparators[0].value is None):
+            none = isinstance(test.left, gast.Constant) and test.left.value is None
+            return node.body if none == isinstance(test.ops[0], gast.Is) else node.orelse
+        return node
+
     def visit_BinOp(self, node):
         self.generic_visit(node)
         a, b = _number(node.left), _number(node.right)

@@ -5,84 +5,104 @@ tangent.  Its adjoint is the conjugate transpose F^H (see complex.py for the
 convention).  The DFT matrix is symmetric, so F^H g = conj(F conj(g)): the
 adjoint of each transform is the *same* transform wrapped in conjugates,
 with the same ``norm``.  A real input takes the real part (``real_like``).
-The length arguments ``n``/``s`` are not accepted (padding has its own
-adjoint); call the transform on a padded or sliced array instead.
+Signatures follow NumPy's, positions included (``np.fft.fft(x, 8)`` is
+``n=8``).  ``n``/``s`` crop or zero-pad the input before the transform, so
+the adjoint ends with the transpose of that (``resized`` back to the
+input's shape); a rule's ``... if n is None else ...`` folds away when the
+call gives no length.  irfftn is a complex ifft along the leading axes and
+an irfft along the last: its adjoint stays complex between the two and
+takes the real part (for a real input) only at the end.
 """
 import numpy as np
 
 from tangentish.registry import adjoint, d, linear
-from tangentish.runtime import all_axes, axis_sizes, irfft_transpose, leading_axes, real_like, swap_norm
+from tangentish.runtime import all_axes, axis_sizes, irfft_transpose, leading_axes, real_like, resized, swap_norm
 
 
 @linear(np.fft.fft, np.fft.ifft)
 @adjoint(np.fft.fft)
-def fft(y, a, axis=-1, norm=None):
-    d[a] += real_like(np.conj(np.fft.fft(np.conj(d[y]), axis=axis, norm=norm)), a)
+def fft(y, a, n=None, axis=-1, norm=None):
+    g = np.conj(np.fft.fft(np.conj(d[y]), axis=axis, norm=norm))
+    d[a] += real_like(g if n is None else resized(g, a), a)
 
 
 @adjoint(np.fft.ifft)
-def ifft(y, a, axis=-1, norm=None):
-    d[a] += real_like(np.conj(np.fft.ifft(np.conj(d[y]), axis=axis, norm=norm)), a)
+def ifft(y, a, n=None, axis=-1, norm=None):
+    g = np.conj(np.fft.ifft(np.conj(d[y]), axis=axis, norm=norm))
+    d[a] += real_like(g if n is None else resized(g, a), a)
 
 
 @linear(np.fft.fft2, np.fft.ifft2)
 @adjoint(np.fft.fft2)
-def fft2(y, a, axes=(-2, -1), norm=None):
-    d[a] += real_like(np.conj(np.fft.fft2(np.conj(d[y]), axes=axes, norm=norm)), a)
+def fft2(y, a, s=None, axes=(-2, -1), norm=None):
+    g = np.conj(np.fft.fft2(np.conj(d[y]), axes=axes, norm=norm))
+    d[a] += real_like(g if s is None else resized(g, a), a)
 
 
 @adjoint(np.fft.ifft2)
-def ifft2(y, a, axes=(-2, -1), norm=None):
-    d[a] += real_like(np.conj(np.fft.ifft2(np.conj(d[y]), axes=axes, norm=norm)), a)
+def ifft2(y, a, s=None, axes=(-2, -1), norm=None):
+    g = np.conj(np.fft.ifft2(np.conj(d[y]), axes=axes, norm=norm))
+    d[a] += real_like(g if s is None else resized(g, a), a)
 
 
 @linear(np.fft.fftn, np.fft.ifftn)
 @adjoint(np.fft.fftn)
-def fftn(y, a, axes=None, norm=None):
-    d[a] += real_like(np.conj(np.fft.fftn(np.conj(d[y]), axes=axes, norm=norm)), a)
+def fftn(y, a, s=None, axes=None, norm=None):
+    """``s`` without ``axes`` transforms the last len(s) axes: ``all_axes`` says which."""
+    g = np.conj(np.fft.fftn(np.conj(d[y]), axes=all_axes(a, axes, s), norm=norm))
+    d[a] += real_like(g if s is None else resized(g, a), a)
 
 
 @adjoint(np.fft.ifftn)
-def ifftn(y, a, axes=None, norm=None):
-    d[a] += real_like(np.conj(np.fft.ifftn(np.conj(d[y]), axes=axes, norm=norm)), a)
+def ifftn(y, a, s=None, axes=None, norm=None):
+    g = np.conj(np.fft.ifftn(np.conj(d[y]), axes=all_axes(a, axes, s), norm=norm))
+    d[a] += real_like(g if s is None else resized(g, a), a)
 
 
 @linear(np.fft.rfft)
 @adjoint(np.fft.rfft)
-def rfft(y, a, axis=-1, norm=None):
+def rfft(y, a, n=None, axis=-1, norm=None):
     """rfft keeps the first n//2 + 1 rows of F: the adjoint zero-pads them back (``n=``)."""
-    d[a] += np.real(np.fft.fft(np.conj(d[y]), n=np.shape(a)[axis], axis=axis, norm=norm))
+    g = np.real(np.fft.fft(np.conj(d[y]), n=np.shape(a)[axis] if n is None else n, axis=axis, norm=norm))
+    d[a] += g if n is None else resized(g, a)
 
 
 @linear(np.fft.rfft2, np.fft.rfftn)
 @adjoint(np.fft.rfft2)
-def rfft2(y, a, axes=(-2, -1), norm=None):
-    d[a] += np.real(np.fft.fftn(np.conj(d[y]), s=axis_sizes(a, axes), axes=all_axes(a, axes), norm=norm))
+def rfft2(y, a, s=None, axes=(-2, -1), norm=None):
+    g = np.real(np.fft.fftn(np.conj(d[y]), s=axis_sizes(a, axes) if s is None else s,
+                            axes=all_axes(a, axes, s), norm=norm))
+    d[a] += g if s is None else resized(g, a)
 
 
 @adjoint(np.fft.rfftn)
-def rfftn(y, a, axes=None, norm=None):
-    d[a] += np.real(np.fft.fftn(np.conj(d[y]), s=axis_sizes(a, axes), axes=all_axes(a, axes), norm=norm))
+def rfftn(y, a, s=None, axes=None, norm=None):
+    g = np.real(np.fft.fftn(np.conj(d[y]), s=axis_sizes(a, axes) if s is None else s,
+                            axes=all_axes(a, axes, s), norm=norm))
+    d[a] += g if s is None else resized(g, a)
 
 
 @linear(np.fft.irfft)
 @adjoint(np.fft.irfft)
 def irfft(y, a, n=None, axis=-1, norm=None):
+    """The adjoint's length along ``axis`` is ``a``'s: irfft_transpose cuts or pads to it."""
     d[a] += irfft_transpose(d[y], a, axis=axis, norm=norm)
 
 
 @linear(np.fft.irfft2, np.fft.irfftn)
 @adjoint(np.fft.irfft2)
-def irfft2(y, a, axes=(-2, -1), norm=None):
+def irfft2(y, a, s=None, axes=(-2, -1), norm=None):
     """irfftn = irfft along the last axis after ifft along the others: transpose both, in reverse."""
-    d[a] += np.conj(np.fft.ifftn(np.conj(irfft_transpose(d[y], a, axis=all_axes(a, axes)[-1], norm=norm)),
-                                 axes=leading_axes(a, axes), norm=norm))
+    g = np.conj(np.fft.ifftn(np.conj(irfft_transpose(d[y], a, all_axes(a, axes, s)[-1], norm, True)),
+                             axes=leading_axes(a, axes, s), norm=norm))
+    d[a] += real_like(g if s is None else resized(g, a), a)
 
 
 @adjoint(np.fft.irfftn)
-def irfftn(y, a, axes=None, norm=None):
-    d[a] += np.conj(np.fft.ifftn(np.conj(irfft_transpose(d[y], a, axis=all_axes(a, axes)[-1], norm=norm)),
-                                 axes=leading_axes(a, axes), norm=norm))
+def irfftn(y, a, s=None, axes=None, norm=None):
+    g = np.conj(np.fft.ifftn(np.conj(irfft_transpose(d[y], a, all_axes(a, axes, s)[-1], norm, True)),
+                             axes=leading_axes(a, axes, s), norm=norm))
+    d[a] += real_like(g if s is None else resized(g, a), a)
 
 
 @linear(np.fft.hfft)
@@ -94,9 +114,10 @@ def hfft(y, a, n=None, axis=-1, norm=None):
 
 @linear(np.fft.ihfft)
 @adjoint(np.fft.ihfft)
-def ihfft(y, a, axis=-1, norm=None):
+def ihfft(y, a, n=None, axis=-1, norm=None):
     """ihfft(a) = conj(rfft(a)) with the opposite normalization."""
-    d[a] += np.real(np.fft.fft(d[y], np.shape(a)[axis], axis, swap_norm(norm)))
+    g = np.real(np.fft.fft(d[y], np.shape(a)[axis] if n is None else n, axis, swap_norm(norm)))
+    d[a] += g if n is None else resized(g, a)
 
 
 @linear(np.fft.fftshift, np.fft.ifftshift)

@@ -48,6 +48,7 @@ from tangentish.runtime import (
     rejoin,
     repeat_index,
     replace_zero,
+    resized,
     sum_adjoint,
     swap_norm,
     sym,
@@ -293,8 +294,14 @@ def real_like_adjoint(y, g, x):
 
 @linear(irfft_transpose)
 @adjoint(irfft_transpose)
-def irfft_transpose_adjoint(r, g, a, axis=-1, norm=None):
+def irfft_transpose_adjoint(r, g, a, axis=-1, norm=None, keep_complex=False):
     d[g] += np.fft.irfft(d[r], n=np.shape(g)[axis], axis=axis, norm=norm)
+
+
+@linear(resized)
+@adjoint(resized)
+def resized_adjoint(r, g, a):
+    d[g] += resized(d[r], g)
 
 
 @linear(untake)

@@ -99,6 +99,30 @@ ROWS = [
     Row("np.fft.irfftn", shapes=(((3, 4),),), domains=("complex",), kw=("axes=(1,)", "norm='forward'")),
     Row("np.fft.hfft", shapes=(((3,),), ((2, 4),)), domains=("complex",), kw=("", "n=5", "norm='ortho'")),
     Row("np.fft.ihfft", shapes=(((4,),), ((5,),), ((2, 4),)), kw=("", "norm='forward'"), complex_out=True),
+    # lengths n / s, positional as NumPy orders them (pad when longer, crop when shorter)
+    Row("np.fft.fft", "{0}, 8", shapes=(((5,),), ((3, 5),)), complex_out=True),
+    Row("np.fft.fft", "{0}, 3", shapes=(((5,),), ((3, 5),)), domains=("complex",), complex_out=True),
+    Row("np.fft.fft", "{0}, 4, 0", shapes=(((3, 5),),), complex_out=True),
+    Row("np.fft.ifft", shapes=(((5,),), ((3, 5),)), domains=("complex",), kw=("n=7", "n=2, axis=0"),
+        complex_out=True),
+    Row("np.fft.fft2", "{0}, (4, 6)", shapes=(((3, 5),), ((2, 3, 5),)), complex_out=True),
+    Row("np.fft.ifft2", shapes=(((3, 5),),), domains=("complex",), kw=("s=(2, 6)",), complex_out=True),
+    Row("np.fft.fftn", shapes=(((2, 3, 5),),), kw=("s=(4, 3)", "s=(3, 4), axes=(0, 2)"), complex_out=True),
+    Row("np.fft.ifftn", shapes=(((2, 3, 5),),), domains=("complex",), kw=("s=(4, 3)",), complex_out=True),
+    Row("np.fft.rfft", "{0}, 8", shapes=(((5,),), ((3, 5),)), complex_out=True),
+    Row("np.fft.rfft", shapes=(((5,),), ((3, 6),)), kw=("n=3", "n=4, axis=0"), complex_out=True),
+    Row("np.fft.rfft2", shapes=(((3, 5),), ((2, 3, 5),)), kw=("s=(4, 6)", "s=(2, 3)"), complex_out=True),
+    Row("np.fft.rfftn", shapes=(((2, 3, 5),),), kw=("s=(4, 6)", "s=(3, 2, 7)"), complex_out=True),
+    Row("np.fft.irfft", "{0}, 7", shapes=(((4,),), ((2, 4),)), domains=("complex",)),
+    Row("np.fft.irfft", "{0}, 4", shapes=(((2, 4),),), kw=("", "axis=0")),     # a real half spectrum
+    Row("np.fft.irfft2", shapes=(((4, 4),), ((3, 5),), ((2, 3, 4),))),          # real input, even and odd n
+    Row("np.fft.irfft2", shapes=(((3, 4),),), domains=("complex",), kw=("s=(4, 5)", "s=(2, 6)")),
+    Row("np.fft.irfftn", shapes=(((3, 4),), ((2, 3, 4),))),
+    Row("np.fft.irfftn", shapes=(((2, 3, 4),),), domains=("complex",), kw=("s=(3, 4, 6)", "s=(4, 5)")),
+    Row("np.fft.hfft", "{0}, 6", shapes=(((4,),), ((2, 3),)), domains=("complex",)),
+    Row("np.fft.hfft", shapes=(((4,),),)),
+    Row("np.fft.ihfft", "{0}, 6", shapes=(((5,),), ((2, 4),)), complex_out=True),
+    Row("np.fft.ihfft", shapes=(((5,),),), kw=("n=3",), complex_out=True),
     Row("np.fft.fftshift", shapes=(((5,),), ((3, 4),)), kw=("", "axes=0")),
     Row("np.fft.ifftshift", shapes=(((5,),), ((3, 4),))),
     Row("np.fft.ifftshift", shapes=(((3, 4),),), kw=("axes=(1,)",)),
@@ -427,8 +451,11 @@ ROWS = [
     Row("phase", shapes=(((3,),), ((2, 3),)), domains=("complex",), complex_out=True),
     Row("phase_project", "{0}, phase({1}), {1}", shapes=(((3,), (3,)),), domains=("complex", "complex"),
         wrt=(0,), complex_out=True),
+    Row("resized", "{0}, {1}", shapes=(((3, 5), (4, 2)), ((4,), (6,)), ((2, 3), (2, 3))), wrt=(0,)),
     Row("irfft_transpose", "{0}, {1}", shapes=(((4,), (3,)), ((5,), (3,)), ((4,), (4,))),
         domains=("real", "complex"), wrt=(0,), complex_out=True),
+    Row("irfft_transpose", "{0}, {1}, 0, None, True", shapes=(((4, 2), (3, 2)), ((5, 3), (3, 3))),
+        wrt=(0,), complex_out=True),     # a real spectrum, kept complex for irfftn's other axes
 ]
 
 try:
