@@ -7,14 +7,14 @@ contractions that make up every product's adjoint.
 """
 import numpy as np
 
-from .runtime import _tree_like, no_derivative, unbroadcast
+from .runtime import _tree_like, matmul_da, matmul_db, no_derivative, unbroadcast
 
 __all__ = [
     "real_like", "axis_sizes", "all_axes", "leading_axes", "swap_norm", "irfft_transpose", "untake", "repeat_index",
     "untake_along_axis", "untile", "tile_reps", "unpad", "undiagonal", "undiag", "unconcatenate",
     "rejoin", "linspace_weights", "einsum_spec", "einsum_reduce_spec", "einsum_spread", "einsum2",
     "tensordot_subscripts", "inner_subscripts", "kron_subscripts", "kron_shape", "quantile_weights", "uncumsum",
-    "undiff", "unpolyval", "unconvolve", "unstack_like", "resized",
+    "undiff", "unpolyval", "unconvolve", "unstack_like", "resized", "dot_da", "dot_db",
 ]
 
 
@@ -237,6 +237,9 @@ def _as_column(a):
 
 def _einsum_parts(subscripts):
     """Input and output index lists of an einsum spec; ``'...'`` is the one token ``'.'``."""
+    if not isinstance(subscripts, str):
+        no_derivative("np.einsum in sublist form with index lists that are not literals "
+                      "(write them out, or use the string form)")
     spec = subscripts.replace(" ", "").replace("...", ".")
     inputs, arrow, out = spec.partition("->")
     ins = [list(s) for s in inputs.split(",")]
@@ -271,7 +274,10 @@ def einsum_spec(subscripts, i):
     """
     ins, out = _einsum_parts(subscripts)
     others = [_einsum_text(s) for j, s in enumerate(ins) if j != i]
-    return ",".join([_einsum_text(out)] + others) + "->" + _einsum_text(_einsum_kept(ins, out, i))
+    kept = _einsum_kept(ins, out, i)
+    if "." not in ins[i] and "." in out:   # NumPy cannot sum '...' away: keep it, einsum_spread sums it
+        kept = ["."] + kept
+    return ",".join([_einsum_text(out)] + others) + "->" + _einsum_text(kept)
 
 
 def einsum_reduce_spec(subscripts, i):
@@ -289,6 +295,8 @@ def einsum_spread(r, subscripts, operand, i):
     """
     ins, out = _einsum_parts(subscripts)
     tokens, kept = ins[i], _einsum_kept(ins, out, i)
+    if "." not in tokens and np.ndim(r) > len(kept):   # the output's '...', kept by einsum_spec
+        r = np.sum(r, axis=tuple(range(np.ndim(r) - len(kept))))
     free = iter(c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                 if c not in subscripts)
     shape = np.shape(operand)
@@ -313,14 +321,32 @@ def einsum_spread(r, subscripts, operand, i):
             specs.append(c + f)
             factors.append(np.eye(sizes[c], dtype=dtype))
     if not factors and target == kept:
-        return unbroadcast(r, operand)
+        return _unbroadcast_ellipsis(r, target, operand)
     spec = ",".join([_einsum_text(kept)] + specs) + "->" + _einsum_text(target)
-    return unbroadcast(np.einsum(spec, r, *factors), operand)
+    return _unbroadcast_ellipsis(np.einsum(spec, r, *factors), target, operand)
 
 
-def einsum2(subscripts, a, b=None):
-    """``np.einsum`` of one or two operands (``b=None``: one), the form the einsum rules use."""
-    return np.einsum(subscripts, a) if b is None else np.einsum(subscripts, a, b)
+def _unbroadcast_ellipsis(r, tokens, operand):
+    """Sum ``r`` (indexed by ``tokens``) down to ``operand``'s shape: its '...' may be shorter or broadcast.
+
+    The '...' block sits where ``tokens`` puts it, not necessarily first, so
+    it is moved to the front for `unbroadcast` and back.
+    """
+    shape = np.shape(operand)
+    if "." not in tokens or tokens[0] == "." or np.shape(r) == shape:
+        return unbroadcast(r, operand)
+    p, fixed = tokens.index("."), len(tokens) - 1
+    wide, narrow = np.ndim(r) - fixed, len(shape) - fixed
+    r = np.moveaxis(r, list(range(p, p + wide)), list(range(wide)))
+    front = shape[p:p + narrow] + shape[:p] + shape[p + narrow:]
+    r = unbroadcast(r, np.broadcast_to(np.zeros((), dtype=np.result_type(r)), front))
+    return np.moveaxis(np.asarray(r), list(range(narrow)), list(range(p, p + narrow)))
+
+
+def einsum2(subscripts, a, b=None, c=None):
+    """``np.einsum`` of one, two or three operands (the unused ones None), the form the einsum rules use."""
+    operands = [x for x in (a, b, c) if x is not None]
+    return np.einsum(subscripts, *operands)
 
 
 def tensordot_subscripts(a, b, axes=2):
@@ -338,6 +364,31 @@ def tensordot_subscripts(a, b, axes=2):
         sb[y] = sa[x]
     out = [c for k, c in enumerate(sa) if k not in ax_a] + [c for k, c in enumerate(sb) if k not in ax_b]
     return "".join(sa) + "," + "".join(sb) + "->" + "".join(out)
+
+
+def _dot_spec(a, b):
+    """The einsum spec of ``np.dot(a, b)`` for an N-D ``b``: a's last axis with b's second to last."""
+    return tensordot_subscripts(a, b, ([-1], [-2]))
+
+
+def dot_da(g, a, b):
+    """Adjoint of ``a`` in ``z = np.dot(a, b)``: as for ``a @ b`` while ``b`` has at most 2 axes.
+
+    With an N-D ``b``, dot (unlike matmul) pairs every slice of ``a`` with every
+    stack of ``b``: ``dot(a, b)[i, j, k] = sum_l a[i, l] b[j, l, k]``.
+    """
+    if np.ndim(b) <= 2 or np.ndim(a) == 0:
+        return matmul_da(g, a, b)
+    spec = _dot_spec(a, b)
+    return einsum_spread(np.einsum(einsum_spec(spec, 0), g, b), spec, a, 0)
+
+
+def dot_db(g, a, b):
+    """Adjoint of ``b`` in ``z = np.dot(a, b)`` (see `dot_da`)."""
+    if np.ndim(b) <= 2 or np.ndim(a) == 0:
+        return matmul_db(g, a, b)
+    spec = _dot_spec(a, b)
+    return einsum_spread(np.einsum(einsum_spec(spec, 1), g, a), spec, b, 1)
 
 
 def inner_subscripts(a, b):

@@ -13,6 +13,7 @@ defaults work), pastes the body, and expands ``d[x]``/``t[x]``:
 """
 from __future__ import annotations
 
+import ast
 import copy
 import importlib.util
 import inspect
@@ -149,6 +150,8 @@ class Filler:
         self.read = read
         self.namer = namer
         self.bind_global = bind_global
+        if rule.fn in _einsum_rules():
+            args = einsum_string_form(args, label)
         try:
             bound = rule.signature.bind(result, *args, **kwargs)
         except TypeError as e:
@@ -304,6 +307,57 @@ def _marker(node) -> Optional[str]:
             and node.value.id in ("d", "t") and isinstance(node.slice, gast.Name)):
         return node.value.id
     return None
+
+
+# ---- einsum's sublist form ----------------------------------------------------
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _einsum_rules():
+    import numpy as np
+
+    from . import registry
+    return {registry.REVERSE.get(np.einsum), registry.FORWARD.get(np.einsum)} - {None}
+
+
+def einsum_string_form(args: list, label: str = "np.einsum") -> list:
+    """``np.einsum(m, [0, 1], [1, 0])`` as ``np.einsum('ab->ba', m)``: the form the einsum rules read.
+
+    The sublist form alternates operands and index lists (an output list last,
+    optionally).  Index lists must be literals, so the spec is known here; the
+    string form and anything else pass through unchanged.
+    """
+    if len(args) < 2 or (isinstance(args[0], gast.Constant) and isinstance(args[0].value, str)):
+        return args
+    if not (isinstance(args[1], (gast.List, gast.Tuple)) and syntax.is_constant_expr(args[1])):
+        return args
+    operands, lists = args[0::2], args[1::2]
+    output = None
+    if len(args) % 2 == 1:   # operand, list, ..., output list
+        operands, output = args[0:-1:2], args[-1]
+    for node in list(lists) + ([output] if output is not None else []):
+        if not (isinstance(node, (gast.List, gast.Tuple)) and syntax.is_constant_expr(node)):
+            raise TransformError(f"`{label}` in sublist form needs literal index lists",
+                                 hint="write the indices out as lists of ints, or use the string form "
+                                      "('ij,jk->ik').")
+
+    def text(node):
+        tree = ast.fix_missing_locations(ast.Expression(body=gast.gast_to_ast(node)))
+        out = []
+        for index in eval(compile(tree, "<einsum sublist>", "eval"), {"__builtins__": {}}):
+            if index is Ellipsis:
+                out.append("...")
+            elif isinstance(index, int) and 0 <= index < len(_LETTERS):
+                out.append(_LETTERS[index])
+            else:
+                raise TransformError(f"`{label}`: sublist index {index!r} is not an int in 0..51")
+        return "".join(out)
+
+    spec = ",".join(text(node) for node in lists[:len(operands)])
+    if output is not None:
+        spec += "->" + text(output)
+    return [syntax.const(spec)] + list(operands)
 
 
 # ---- simplification -------------------------------------------------------

@@ -9,7 +9,7 @@ import operator
 import numpy as np
 
 from tangentish.registry import adjoint, d, nondifferentiable, t, tangent
-from tangentish.runtime import matmul_da, matmul_db, replace_zero, unbroadcast
+from tangentish.runtime import dot_da, dot_db, matmul_da, matmul_db, replace_zero, unbroadcast
 
 
 @adjoint(np.add, operator.add)
@@ -106,8 +106,9 @@ def matmul(z, a, b):
 
 @adjoint(np.dot)
 def dot(z, a, b):
-    d[a] += matmul_da(d[z], a, b)
-    d[b] += matmul_db(d[z], a, b)
+    """Like matmul while b has at most 2 axes; an N-D b pairs every slice of a with every stack of b."""
+    d[a] += dot_da(d[z], a, b)
+    d[b] += dot_db(d[z], a, b)
 
 
 @tangent(np.dot)

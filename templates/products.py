@@ -3,8 +3,8 @@
 All are bilinear, and each adjoint is itself a contraction: `einsum_spec`
 gives the einsum that contracts the output's adjoint with the other
 operand, and `einsum_spread` puts the result back on repeated indices
-(``'ii->'``) and along indices only that operand had.  einsum takes one or
-two operands here; contract three in two steps.
+(``'ii->'``) and along indices only that operand had.  einsum takes one to
+three operands here (more are refused: contract them in steps).
 """
 import numpy as np
 
@@ -18,21 +18,29 @@ from tangentish.runtime import (
     kron_subscripts,
     matmul_da,
     matmul_db,
+    no_derivative,
     tensordot_subscripts,
     unbroadcast,
 )
 
 
 @adjoint(np.einsum, einsum2)
-def einsum(y, subscripts, a, b=None, optimize=False):
-    d[a] += einsum_spread(einsum2(einsum_spec(subscripts, 0), d[y], b), subscripts, a, 0)
-    d[b] += einsum_spread(einsum2(einsum_spec(subscripts, 1), d[y], a), subscripts, b, 1)
+def einsum(y, subscripts, a, b=None, c=None, optimize=False):
+    """Up to three operands; the sublist form (``np.einsum(m, [0, 1], [1, 0])``) is read as this string form."""
+    d[a] += einsum_spread(einsum2(einsum_spec(subscripts, 0), d[y], b, c=c), subscripts, a, 0)
+    d[b] += einsum_spread(einsum2(einsum_spec(subscripts, 1), d[y], a, c=c), subscripts, b, 1)
+    d[c] += einsum_spread(einsum2(einsum_spec(subscripts, 2), d[y], a, b), subscripts, c, 2)
+    d[subscripts] += no_derivative("np.einsum with a differentiated first operand whose index lists are "
+                                   "not literals", d[y])
 
 
 @tangent(np.einsum, einsum2)
-def einsum(y, subscripts, a, b=None, optimize=False):
-    t[y] += einsum2(subscripts, t[a], b)
-    t[y] += einsum2(subscripts, a, t[b])
+def einsum(y, subscripts, a, b=None, c=None, optimize=False):
+    t[y] += einsum2(subscripts, t[a], b, c=c)
+    t[y] += einsum2(subscripts, a, t[b], c=c)
+    t[y] += einsum2(subscripts, a, b, t[c])
+    t[y] += no_derivative("np.einsum with a differentiated first operand whose index lists are "
+                          "not literals", t[subscripts])
 
 
 @adjoint(np.tensordot, np.linalg.tensordot)

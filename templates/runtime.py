@@ -19,6 +19,8 @@ from tangentish.runtime import (
     cast_like,
     checked_like,
     count,
+    dot_da,
+    dot_db,
     einsum2,
     einsum_reduce_spec,
     einsum_spec,
@@ -230,6 +232,30 @@ def tree_add_tangent(z, a, b):
 def matmul_da_adjoint(r, g, a, b):
     d[g] += np.reshape(np.matmul(d[r], b), np.shape(g))
     d[b] += matmul_db(g, d[r], b)
+
+
+@adjoint(dot_da)
+def dot_da_adjoint(r, g, a, b):
+    d[g] += np.reshape(np.dot(d[r], b), np.shape(g))
+    d[b] += dot_db(g, d[r], b)
+
+
+@tangent(dot_da)
+def dot_da_tangent(r, g, a, b):
+    t[r] += dot_da(t[g], a, b)
+    t[r] += dot_da(g, a, t[b])
+
+
+@adjoint(dot_db)
+def dot_db_adjoint(r, g, a, b):
+    d[g] += np.reshape(np.dot(a, d[r]), np.shape(g))
+    d[a] += dot_da(g, a, d[r])
+
+
+@tangent(dot_db)
+def dot_db_tangent(r, g, a, b):
+    t[r] += dot_db(t[g], a, b)
+    t[r] += dot_db(g, t[a], b)
 
 
 @tangent(matmul_da)

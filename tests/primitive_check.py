@@ -302,6 +302,8 @@ def forward_tangent(key, args, kwargs, given):
     ``t[y] += e`` lines add up.
     """
     y = key(*args, **kwargs)
+    if key is np.einsum and args and not isinstance(args[0], str):
+        args = _einsum_string_form(args)   # what the transformer reads the sublist form as
     if key in registry.FORWARD:
         rule = templates.rule(registry.FORWARD[key])
         bound = rule.signature.bind(y, *args, **kwargs)
@@ -332,6 +334,18 @@ def forward_tangent(key, args, kwargs, given):
         assert id(first) in given and not moving, "linear rule: only the first argument may move"
         return y, key(given[id(first)], *args[1:], **kwargs)
     raise AssertionError("no forward rule")
+
+
+def _einsum_string_form(args):
+    """``(m, [0, 1], [1, 0])`` -> ``('ab->ba', m)`` (written here independently of the transformer)."""
+    def text(indices):
+        return "".join("..." if i is Ellipsis else "abcdefghijklmnopqrstuvwxyz"[i] for i in indices)
+    operands, lists = list(args[0::2]), list(args[1::2])
+    spec = ",".join(text(s) for s in lists[:len(operands)])
+    if len(args) % 2:
+        operands = operands[:-1]
+        spec = ",".join(text(s) for s in lists) + "->" + text(args[-1])
+    return (spec, *operands)
 
 
 def _evaluate(expr, ns, dropped):
