@@ -31,7 +31,7 @@ COMPLEX_OUT = {_fft.fft, _fft.ifft, _fft.fft2, _fft.ifft2, _fft.fftn, _fft.ifftn
                _fft.rfft, _fft.rfft2, _fft.rfftn, _fft.ihfft}
 #: primitives whose result is real even for complex arguments (their rules handle complex input)
 REAL_OUT = {np.real, np.imag, np.absolute, np.fabs, np.angle, _fft.irfft, _fft.irfft2, _fft.irfftn,
-            _fft.hfft, np.linalg.norm, abs}
+            _fft.hfft, np.linalg.norm, abs, np.var, np.std, runtime.real_product}
 #: rules already written for complex values, or real-coefficient linear maps (conj changes nothing)
 COMPLEX_SAFE = COMPLEX_OUT | REAL_OUT | {
     np.conjugate, np.vdot, _fft.fftshift, _fft.ifftshift,

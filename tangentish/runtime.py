@@ -10,7 +10,7 @@ import numpy as np
 
 __all__ = [
     "unbroadcast", "broadcast_like", "unreduce", "count", "one_like", "zeros_like", "tree_add", "mT",
-    "matmul_da", "matmul_db", "replace_zero", "unindex", "inverse_perm", "extremum_mask", "cast_like", "balanced_eq",
+    "matmul_da", "matmul_db", "replace_zero", "power_exponent", "unindex", "inverse_perm", "extremum_mask", "cast_like", "balanced_eq",
     "unassign", "sum_adjoint", "untree", "extremum_index", "unattr",
     "no_derivative", "tuple_of",
     "checked_like", "ones_like", 
@@ -292,6 +292,18 @@ def cast_like(g, x):
     if dtype is None or getattr(g, "dtype", dtype) == dtype or not np.issubdtype(dtype, np.inexact):
         return g
     return g.astype(dtype) if hasattr(g, "astype") else dtype.type(g)
+
+
+def power_exponent(y):
+    """``y - 1``, the exponent of d(x ** y)/dx = y x ** (y - 1), but 1 where ``y`` is 0.
+
+    ``x ** 0`` is constant, so its slope ``0 * x ** -1`` must be 0, not 0 * inf
+    = nan at x = 0 (nor ZeroDivisionError for a Python float): with this
+    exponent the slope is 0 * x there.
+    """
+    if np.ndim(y) == 0 and not isinstance(y, np.ndarray):
+        return 1 if y == 0 else y - 1
+    return np.where(y == 0, np.ones_like(y), y - 1)
 
 
 def replace_zero(x, value):

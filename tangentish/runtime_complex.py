@@ -7,7 +7,7 @@ import numpy as np
 
 from .runtime import no_derivative
 
-__all__ = ["unstack", "phase", "phase_project", "real_only"]
+__all__ = ["unstack", "phase", "phase_project", "real_only", "real_product"]
 
 
 def unstack(x, axis=0):
@@ -21,6 +21,16 @@ def phase(x):
         return np.sign(x)
     r = np.abs(x)
     return np.where(r == 0, 0, x / np.where(r == 0, 1, r))
+
+
+def real_product(p, q):
+    """``Re(p * conj(q))``: the tangent ``p`` of a real function whose gradient is ``q`` (``p * q`` for real values).
+
+    With the complex convention (dL/da + i dL/db), dL = Re(conj(grad) dx).
+    """
+    if np.iscomplexobj(p) or np.iscomplexobj(q):
+        return np.real(p * np.conj(q))
+    return p * q
 
 
 def phase_project(g, u, x):

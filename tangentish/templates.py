@@ -438,6 +438,9 @@ class _Simplify(gast.NodeTransformer):
         func = f.bind_global and _resolved(node.func, f)
         if func is runtime.unbroadcast and len(node.args) == 2 and not _could_broadcast(node.args[1], f):
             return node.args[0]
+        if func is runtime.power_exponent and len(node.args) == 1 and _number(node.args[0]) is not None:
+            y = _number(node.args[0])   # a literal exponent: x ** 2 differentiates to 2 * x
+            return syntax.const(1 if y == 0 else y - 1)
         return node
 
 

@@ -9,7 +9,7 @@ import operator
 import numpy as np
 
 from tangentish.registry import adjoint, d, nondifferentiable, t, tangent
-from tangentish.runtime import dot_da, dot_db, matmul_da, matmul_db, replace_zero, unbroadcast
+from tangentish.runtime import dot_da, dot_db, matmul_da, matmul_db, power_exponent, replace_zero, unbroadcast
 
 
 @adjoint(np.add, operator.add)
@@ -62,13 +62,13 @@ def divide(z, x, y):
 
 @adjoint(np.power, operator.pow)
 def power(z, x, y):
-    d[x] += unbroadcast(d[z] * y * x ** (y - 1), x)
+    d[x] += unbroadcast(d[z] * y * x ** power_exponent(y), x)
     d[y] += unbroadcast(d[z] * z * np.log(replace_zero(x, 1.0)), y)
 
 
 @tangent(np.power, operator.pow)
 def power(z, x, y):
-    t[z] += t[x] * y * x ** (y - 1)
+    t[z] += t[x] * y * x ** power_exponent(y)
     t[z] += t[y] * z * np.log(replace_zero(x, 1.0))
 
 

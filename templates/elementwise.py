@@ -6,7 +6,7 @@ person differentiating by hand would.
 import numpy as np
 
 from tangentish.registry import adjoint, d, nondifferentiable, t, tangent
-from tangentish.runtime import balanced_eq, cast_like, phase, replace_zero, unbroadcast
+from tangentish.runtime import balanced_eq, cast_like, phase, power_exponent, replace_zero, unbroadcast
 
 # ---- exponentials and logarithms -------------------------------------------
 
@@ -146,13 +146,13 @@ def cbrt(y, x):
 
 @adjoint(np.float_power)
 def float_power(z, x, y):
-    d[x] += cast_like(unbroadcast(d[z] * y * np.float_power(x, y - 1), x), x)
+    d[x] += cast_like(unbroadcast(d[z] * y * np.float_power(x, power_exponent(y)), x), x)
     d[y] += cast_like(unbroadcast(d[z] * z * np.log(replace_zero(x, 1.0)), y), y)
 
 
 @tangent(np.float_power)
 def float_power(z, x, y):
-    t[z] += t[x] * y * np.float_power(x, y - 1)
+    t[z] += t[x] * y * np.float_power(x, power_exponent(y))
     t[z] += t[y] * z * np.log(replace_zero(x, 1.0))
 
 

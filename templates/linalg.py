@@ -18,6 +18,7 @@ from tangentish.runtime import (
     mT,
     norm_direction,
     qr_jvp,
+    real_product,
     qr_vjp,
     solution_only,
     svd_jvp,
@@ -152,7 +153,7 @@ def norm(y, x, ord=None, axis=None, keepdims=False):
 
 @tangent(np.linalg.norm)
 def norm(y, x, ord=None, axis=None, keepdims=False):
-    t[y] += np.sum(np.real(t[x] * np.conj(norm_direction(x, y, ord=ord, axis=axis, keepdims=keepdims))), axis=axis, keepdims=keepdims)
+    t[y] += np.sum(real_product(t[x], norm_direction(x, y, ord=ord, axis=axis, keepdims=keepdims)), axis=axis, keepdims=keepdims)
 
 
 @adjoint(np.linalg.vector_norm)
@@ -162,7 +163,7 @@ def vector_norm(y, x, axis=None, keepdims=False, ord=2):
 
 @tangent(np.linalg.vector_norm)
 def vector_norm(y, x, axis=None, keepdims=False, ord=2):
-    t[y] += np.sum(np.real(t[x] * np.conj(norm_direction(x, y, ord=ord, axis=axis, keepdims=keepdims, vector=True))), axis=axis, keepdims=keepdims)
+    t[y] += np.sum(real_product(t[x], norm_direction(x, y, ord=ord, axis=axis, keepdims=keepdims, vector=True)), axis=axis, keepdims=keepdims)
 
 
 @adjoint(np.linalg.matrix_norm)
@@ -172,7 +173,7 @@ def matrix_norm(y, x, keepdims=False, ord="fro"):
 
 @tangent(np.linalg.matrix_norm)
 def matrix_norm(y, x, keepdims=False, ord="fro"):
-    t[y] += np.sum(np.real(t[x] * np.conj(norm_direction(x, y, ord=ord, axis=(-2, -1), keepdims=keepdims))), axis=(-2, -1), keepdims=keepdims)
+    t[y] += np.sum(real_product(t[x], norm_direction(x, y, ord=ord, axis=(-2, -1), keepdims=keepdims)), axis=(-2, -1), keepdims=keepdims)
 
 
 @adjoint(np.linalg.pinv)

@@ -15,6 +15,8 @@ from tangentish.runtime import (
     extremum_mask,
     no_derivative,
     quantile_weights,
+    real_product,
+    replace_zero,
     uncumsum,
     unreduce,
 )
@@ -73,27 +75,32 @@ def ptp(y, a, axis=None, keepdims=False):
 
 @adjoint(np.var)
 def var(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
-    """var = sum((a - mean)^2) / (n - ddof); the mean's own derivative sums to zero."""
+    """var = sum(|a - mean|^2) / (n - ddof), real also for complex a; the mean's own derivative sums to zero.
+
+    Complex ``a`` gets the complex convention's gradient 2 (a - mean) / (n - ddof)
+    (these rules are written for complex values: no conjugate wrapping).
+    """
     d[a] += unreduce(d[y], a, axis=axis, keepdims=keepdims) * 2 * (a - np.mean(a, axis=axis, keepdims=True)) / (
         count(a, axis=axis) - ddof)
 
 
 @tangent(np.var)
 def var(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
-    t[y] += 2 * np.sum(t[a] * (a - np.mean(a, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims) / (
-        count(a, axis=axis) - ddof)
+    t[y] += 2 * np.sum(real_product(t[a], a - np.mean(a, axis=axis, keepdims=True)), axis=axis,
+                       keepdims=keepdims) / (count(a, axis=axis) - ddof)
 
 
 @adjoint(np.std)
 def std(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
-    d[a] += unreduce(d[y] / y, a, axis=axis, keepdims=keepdims) * (a - np.mean(a, axis=axis, keepdims=True)) / (
-        count(a, axis=axis) - ddof)
+    """std = sqrt(var).  Where the spread is 0 (one element, or all equal) a - mean is 0 too: the gradient is 0."""
+    d[a] += unreduce(d[y] / replace_zero(y, 1.0), a, axis=axis, keepdims=keepdims) * (
+        a - np.mean(a, axis=axis, keepdims=True)) / (count(a, axis=axis) - ddof)
 
 
 @tangent(np.std)
 def std(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
-    t[y] += np.sum(t[a] * (a - np.mean(a, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims) / (
-        (count(a, axis=axis) - ddof) * y)
+    t[y] += np.sum(real_product(t[a], a - np.mean(a, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims) / (
+        (count(a, axis=axis) - ddof) * replace_zero(y, 1.0))
 
 
 @linear(np.cumsum)

@@ -43,9 +43,11 @@ from tangentish.runtime import (
     ones_like,
     phase,
     phase_project,
+    power_exponent,
     quantile_weights,
     real_like,
     real_only,
+    real_product,
     recast,
     rejoin,
     repeat_index,
@@ -414,8 +416,21 @@ def phase_project_tangent(r, g, u, x):
     t[r] += real_only(t[x], x)
 
 
-nondifferentiable(untree, extremum_index, real_only)
+nondifferentiable(untree, extremum_index, real_only, power_exponent)
 nondifferentiable(one_like, ones_like, count, zeros_like, extremum_mask, balanced_eq, inverse_perm,
                   no_derivative, quantile_weights, axis_sizes, all_axes, leading_axes, swap_norm,
                   linspace_weights, repeat_index, tile_reps, einsum_spec, einsum_reduce_spec,
                   tensordot_subscripts, inner_subscripts, kron_subscripts, kron_shape)
+
+
+@adjoint(real_product)
+def real_product_adjoint(r, p, q):
+    """r = Re(p conj(q)) = Re(conj(p) q): each factor's adjoint is the other times d[r]."""
+    d[p] += real_like(unbroadcast(d[r] * q, p), p)
+    d[q] += real_like(unbroadcast(d[r] * p, q), q)
+
+
+@tangent(real_product)
+def real_product_tangent(r, p, q):
+    t[r] += real_product(t[p], q)
+    t[r] += real_product(p, t[q])

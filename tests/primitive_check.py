@@ -93,6 +93,12 @@ def draw(domain: str, shape, rng) -> np.ndarray:
         return rng.uniform(1.2, 3.0, shape)
     if domain == "nonzero":
         return rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 2.0, shape)
+    if domain == "zero":       # every other entry exactly 0 (powers at 0)
+        x = rng.uniform(0.5, 1.5, shape)
+        x.flat[::2] = 0.0
+        return x
+    if domain == "const":      # all entries equal: no spread
+        return np.full(shape, rng.standard_normal())
     if domain == "nan":        # a few missing values, for the nan* reductions
         x = rng.standard_normal(shape)
         x.flat[1::5] = np.nan
