@@ -400,18 +400,32 @@ def inner_subscripts(a, b):
     return tensordot_subscripts(a, b, ([-1], [-1]))
 
 
+def _kron_axes(a, b):
+    """Per output axis of ``np.kron(a, b)``, which operands have it (the one with fewer axes lacks the first)."""
+    na, nb = np.ndim(a), np.ndim(b)
+    n = max(na, nb)
+    return [(k >= n - na, k >= n - nb) for k in range(n)], n - na, n - nb
+
+
 def kron_subscripts(a, b):
-    """The einsum spec of ``np.kron(a, b)`` before its reshape: ``'ab,cd->acbd'``."""
-    if np.ndim(a) != np.ndim(b):
-        no_derivative("np.kron of arrays with different ndim (reshape them to the same ndim)")
-    n = np.ndim(a)
-    sa, sb = "abcdefgh"[:n], "ijklmnop"[:n]
-    return f"{sa},{sb}->" + "".join(x + y for x, y in zip(sa, sb))
+    """The einsum spec of ``np.kron(a, b)`` before its reshape: ``'ab,cd->acbd'``.
+
+    NumPy prepends ones to the operand with fewer axes; those axes are just
+    left out here (``'b,cd->cbd'`` for a vector and a matrix).
+    """
+    axes, skip_a, skip_b = _kron_axes(a, b)
+    n = len(axes)
+    sa, sb = "abcdefghijklm"[:n], "nopqrstuvwxyz"[:n]
+    out = "".join((x if in_a else "") + (y if in_b else "") for x, y, (in_a, in_b) in zip(sa, sb, axes))
+    return f"{sa[skip_a:]},{sb[skip_b:]}->{out}"
 
 
 def kron_shape(a, b):
-    """``np.kron(a, b)``'s shape with each axis split in two: (a0, b0, a1, b1, ...)."""
-    return tuple(x for pair in zip(np.shape(a), np.shape(b)) for x in pair)
+    """``np.kron(a, b)``'s shape with each axis split in two: (a0, b0, a1, b1, ...) (see `kron_subscripts`)."""
+    axes, skip_a, skip_b = _kron_axes(a, b)
+    sa = (1,) * skip_a + tuple(np.shape(a))
+    sb = (1,) * skip_b + tuple(np.shape(b))
+    return tuple(x for k, (in_a, in_b) in enumerate(axes) for x in ((sa[k],) if in_a else ()) + ((sb[k],) if in_b else ()))
 
 
 def undiff(g, a, n=1, axis=-1):
