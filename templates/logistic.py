@@ -52,13 +52,13 @@ def softplus(y, x):
 
 
 @adjoint(sp.logsumexp)
-def logsumexp(y, a, axis=None, keepdims=False):
+def logsumexp(y, a, axis=None, *, keepdims=False):
     """No ``b=`` or ``return_sign=``: the softmax weights exp(a - y) need neither."""
     d[a] += unreduce(d[y], a, axis=axis, keepdims=keepdims) * np.exp(a - unreduce(y, a, axis=axis, keepdims=keepdims))
 
 
 @tangent(sp.logsumexp)
-def logsumexp(y, a, axis=None, keepdims=False):
+def logsumexp(y, a, axis=None, *, keepdims=False):
     t[y] += np.sum(t[a] * np.exp(a - unreduce(y, a, axis=axis, keepdims=keepdims)), axis=axis, keepdims=keepdims)
 
 

@@ -25,7 +25,7 @@ from tangentish.runtime import (
 
 
 @adjoint(np.einsum, einsum2)
-def einsum(y, subscripts, a, b=None, c=None, optimize=False):
+def einsum(y, subscripts, a, b=None, c=None, *, optimize=False):
     """Up to three operands; the sublist form (``np.einsum(m, [0, 1], [1, 0])``) is read as this string form."""
     d[a] += einsum_spread(einsum2(einsum_spec(subscripts, 0), d[y], b, c=c), subscripts, a, 0)
     d[b] += einsum_spread(einsum2(einsum_spec(subscripts, 1), d[y], a, c=c), subscripts, b, 1)
@@ -35,7 +35,7 @@ def einsum(y, subscripts, a, b=None, c=None, optimize=False):
 
 
 @tangent(np.einsum, einsum2)
-def einsum(y, subscripts, a, b=None, c=None, optimize=False):
+def einsum(y, subscripts, a, b=None, c=None, *, optimize=False):
     t[y] += einsum2(subscripts, t[a], b, c=c)
     t[y] += einsum2(subscripts, a, t[b], c=c)
     t[y] += einsum2(subscripts, a, b, t[c])
@@ -95,14 +95,14 @@ def vdot(y, a, b):
 
 
 @adjoint(np.vecdot, np.linalg.vecdot)
-def vecdot(y, x1, x2, axis=-1):
+def vecdot(y, x1, x2, *, axis=-1):
     """vecdot(x1, x2) = sum(conj(x1) * x2, axis)."""
     d[x1] += unbroadcast(np.expand_dims(np.conj(d[y]), axis) * x2, x1)
     d[x2] += unbroadcast(np.expand_dims(d[y], axis) * x1, x2)
 
 
 @tangent(np.vecdot, np.linalg.vecdot)
-def vecdot(y, x1, x2, axis=-1):
+def vecdot(y, x1, x2, *, axis=-1):
     t[y] += np.vecdot(t[x1], x2, axis=axis)
     t[y] += np.vecdot(x1, t[x2], axis=axis)
 
@@ -122,14 +122,14 @@ def kron(y, a, b):
 
 
 @adjoint(np.cross)
-def cross(z, a, b, axis=None):
+def cross(z, a, b, *, axis=None):
     """<g, a x b> = <a, b x g> = <b, g x a>; three-vectors only."""
     d[a] += unbroadcast(np.cross(b, d[z], axis=axis), a)
     d[b] += unbroadcast(np.cross(d[z], a, axis=axis), b)
 
 
 @tangent(np.cross)
-def cross(z, a, b, axis=None):
+def cross(z, a, b, *, axis=None):
     t[z] += np.cross(t[a], b, axis=axis)
     t[z] += np.cross(a, t[b], axis=axis)
 

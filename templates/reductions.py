@@ -24,41 +24,41 @@ from tangentish.runtime import (
 
 @linear(np.sum)
 @adjoint(np.sum)
-def sum(y, a, axis=None, dtype=None, keepdims=False, where=True):
+def sum(y, a, axis=None, dtype=None, *, keepdims=False, where=True):
     d[a] += unreduce(d[y], a, axis=axis, keepdims=keepdims, where=where)
 
 
 @linear(np.mean)
 @adjoint(np.mean)
-def mean(y, a, axis=None, dtype=None, keepdims=False, where=True):
+def mean(y, a, axis=None, dtype=None, *, keepdims=False, where=True):
     d[a] += unreduce(d[y] / count(a, axis=axis, keepdims=keepdims, where=where), a, axis=axis,
                      keepdims=keepdims, where=where)
 
 
 @adjoint(np.prod)
-def prod(y, a, axis=None, dtype=None, keepdims=False):
+def prod(y, a, axis=None, dtype=None, *, keepdims=False):
     """d prod / d a_i = prod / a_i (no zero entries)."""
     d[a] += unreduce(d[y] * y, a, axis=axis, keepdims=keepdims) / a
 
 
 @tangent(np.prod)
-def prod(y, a, axis=None, dtype=None, keepdims=False):
+def prod(y, a, axis=None, dtype=None, *, keepdims=False):
     t[y] += np.sum(t[a] / a, axis=axis, keepdims=keepdims) * y
 
 
 @adjoint(np.max, np.amax, np.min, np.amin, np.nanmax, np.nanmin)
-def max(y, a, axis=None, keepdims=False):
+def max(y, a, axis=None, *, keepdims=False):
     """The adjoint goes to the extreme element (split evenly between ties)."""
     d[a] += unreduce(d[y], a, axis=axis, keepdims=keepdims) * extremum_mask(a, y, axis=axis, keepdims=keepdims)
 
 
 @tangent(np.max, np.amax, np.min, np.amin, np.nanmax, np.nanmin)
-def max(y, a, axis=None, keepdims=False):
+def max(y, a, axis=None, *, keepdims=False):
     t[y] += np.sum(t[a] * extremum_mask(a, y, axis=axis, keepdims=keepdims), axis=axis, keepdims=keepdims)
 
 
 @adjoint(np.ptp)
-def ptp(y, a, axis=None, keepdims=False):
+def ptp(y, a, axis=None, *, keepdims=False):
     hi = np.max(a, axis=axis, keepdims=keepdims)
     lo = np.min(a, axis=axis, keepdims=keepdims)
     d[a] += unreduce(d[y], a, axis=axis, keepdims=keepdims) * (
@@ -66,7 +66,7 @@ def ptp(y, a, axis=None, keepdims=False):
 
 
 @tangent(np.ptp)
-def ptp(y, a, axis=None, keepdims=False):
+def ptp(y, a, axis=None, *, keepdims=False):
     hi = np.max(a, axis=axis, keepdims=keepdims)
     lo = np.min(a, axis=axis, keepdims=keepdims)
     t[y] += np.sum(t[a] * (extremum_mask(a, hi, axis=axis, keepdims=keepdims)
@@ -74,7 +74,7 @@ def ptp(y, a, axis=None, keepdims=False):
 
 
 @adjoint(np.var)
-def var(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
+def var(y, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
     """var = sum(|a - mean|^2) / (n - ddof), real also for complex a; the mean's own derivative sums to zero.
 
     Complex ``a`` gets the complex convention's gradient 2 (a - mean) / (n - ddof)
@@ -85,20 +85,20 @@ def var(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
 
 
 @tangent(np.var)
-def var(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
+def var(y, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
     t[y] += 2 * np.sum(real_product(t[a], a - np.mean(a, axis=axis, keepdims=True)), axis=axis,
                        keepdims=keepdims) / (count(a, axis=axis) - ddof)
 
 
 @adjoint(np.std)
-def std(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
+def std(y, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
     """std = sqrt(var).  Where the spread is 0 (one element, or all equal) a - mean is 0 too: the gradient is 0."""
     d[a] += unreduce(d[y] / replace_zero(y, 1.0), a, axis=axis, keepdims=keepdims) * (
         a - np.mean(a, axis=axis, keepdims=True)) / (count(a, axis=axis) - ddof)
 
 
 @tangent(np.std)
-def std(y, a, axis=None, dtype=None, ddof=0, keepdims=False):
+def std(y, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
     t[y] += np.sum(real_product(t[a], a - np.mean(a, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims) / (
         (count(a, axis=axis) - ddof) * replace_zero(y, 1.0))
 
@@ -125,36 +125,36 @@ def cumprod(y, a, axis=None, dtype=None):
 
 
 @adjoint(np.median)
-def median(y, a, axis=None, keepdims=False):
+def median(y, a, axis=None, *, keepdims=False):
     d[a] += unreduce(d[y], a, axis=axis, keepdims=keepdims) * quantile_weights(a, 0.5, axis=axis)
 
 
 @tangent(np.median)
-def median(y, a, axis=None, keepdims=False):
+def median(y, a, axis=None, *, keepdims=False):
     t[y] += np.sum(t[a] * quantile_weights(a, 0.5, axis=axis), axis=axis, keepdims=keepdims)
 
 
 @adjoint(np.quantile)
-def quantile(y, a, q, axis=None, keepdims=False):
+def quantile(y, a, q, axis=None, *, keepdims=False):
     """The default (linear) method only; q itself is held constant."""
     d[a] += unreduce(d[y], a, axis=axis, keepdims=keepdims) * quantile_weights(a, q, axis=axis)
     d[q] += no_derivative("np.quantile with respect to q", d[y])
 
 
 @tangent(np.quantile)
-def quantile(y, a, q, axis=None, keepdims=False):
+def quantile(y, a, q, axis=None, *, keepdims=False):
     t[y] += np.sum(t[a] * quantile_weights(a, q, axis=axis), axis=axis, keepdims=keepdims)
     t[y] += no_derivative("np.quantile with respect to q", t[q])
 
 
 @adjoint(np.percentile)
-def percentile(y, a, q, axis=None, keepdims=False):
+def percentile(y, a, q, axis=None, *, keepdims=False):
     d[a] += unreduce(d[y], a, axis=axis, keepdims=keepdims) * quantile_weights(a, q / 100, axis=axis)
     d[q] += no_derivative("np.percentile with respect to q", d[y])
 
 
 @tangent(np.percentile)
-def percentile(y, a, q, axis=None, keepdims=False):
+def percentile(y, a, q, axis=None, *, keepdims=False):
     t[y] += np.sum(t[a] * quantile_weights(a, q / 100, axis=axis), axis=axis, keepdims=keepdims)
     t[y] += no_derivative("np.percentile with respect to q", t[q])
 
@@ -163,24 +163,24 @@ def percentile(y, a, q, axis=None, keepdims=False):
 
 
 @adjoint(np.nansum)
-def nansum(y, a, axis=None, dtype=None, keepdims=False):
+def nansum(y, a, axis=None, dtype=None, *, keepdims=False):
     d[a] += np.where(np.isnan(a), 0.0, unreduce(d[y], a, axis=axis, keepdims=keepdims))
 
 
 @tangent(np.nansum)
-def nansum(y, a, axis=None, dtype=None, keepdims=False):
+def nansum(y, a, axis=None, dtype=None, *, keepdims=False):
     t[y] += np.sum(np.where(np.isnan(a), 0.0, t[a]), axis=axis, keepdims=keepdims)
 
 
 @adjoint(np.nanmean)
-def nanmean(y, a, axis=None, dtype=None, keepdims=False):
+def nanmean(y, a, axis=None, dtype=None, *, keepdims=False):
     d[a] += np.where(np.isnan(a), 0.0, unreduce(d[y] / count(a, axis=axis, keepdims=keepdims,
                                                                    where=~np.isnan(a)),
                                                 a, axis=axis, keepdims=keepdims))
 
 
 @tangent(np.nanmean)
-def nanmean(y, a, axis=None, dtype=None, keepdims=False):
+def nanmean(y, a, axis=None, dtype=None, *, keepdims=False):
     t[y] += np.mean(np.where(np.isnan(a), 0.0, t[a]), axis=axis, keepdims=keepdims, where=~np.isnan(a))
 
 

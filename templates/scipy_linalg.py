@@ -26,7 +26,7 @@ from tangentish.runtime import (
 
 
 @adjoint(sla.solve_triangular)
-def solve_triangular(y, a, b, lower=False):
+def solve_triangular(y, a, b, *, lower=False):
     """x = T^-1 b: db = T^-T dx, dT = -db x^T on T's triangle."""
     gb = sla.solve_triangular(a, d[y], trans="T", lower=lower)
     d[b] += gb
@@ -34,7 +34,7 @@ def solve_triangular(y, a, b, lower=False):
 
 
 @tangent(sla.solve_triangular)
-def solve_triangular(y, a, b, lower=False):
+def solve_triangular(y, a, b, *, lower=False):
     t[y] += sla.solve_triangular(a, t[b], lower=lower)
     t[y] += -sla.solve_triangular(a, keep_triangle(t[a], lower) @ y, lower=lower)
 
@@ -149,13 +149,13 @@ def svd(y, a, full_matrices=True, compute_uv=True):
 
 
 @adjoint(sla.qr)
-def qr(y, a, mode="full"):
+def qr(y, a, *, mode="full"):
     """scipy's default mode is 'full' (the helper's is 'reduced'): passed positionally, never dropped."""
     d[a] += qr_vjp(d[y], y, a, mode)
 
 
 @tangent(sla.qr)
-def qr(y, a, mode="full"):
+def qr(y, a, *, mode="full"):
     t[y] += qr_jvp(t[a], y, a, mode)
 
 

@@ -174,3 +174,303 @@ def _complex_params():
 def test_forward_agrees_with_reverse_at_complex_inputs(row, pos, name, family):
     """Complex inputs: both modes answer alike (the real pairing) or both refuse."""
     dot_product_test(row, pos, name, family, complex_inputs=True)
+
+
+# ---- the edges of issue 11, class 5: each against central finite differences ----------
+
+EPS = 1e-6
+
+
+def fd_grad(f, x):
+    """Central differences of a real-valued ``f``, entry by entry (dL/da + i dL/db for complex ``x``)."""
+    if np.ndim(x) == 0 and not isinstance(x, np.ndarray):
+        return (f(x + EPS) - f(x - EPS)) / (2 * EPS)
+    x = np.asarray(x)
+    g = np.zeros(x.shape, dtype=x.dtype)
+    for idx in np.ndindex(x.shape):
+        e = np.zeros(x.shape)
+        e[idx] = EPS
+        g[idx] = (f(x + e) - f(x - e)) / (2 * EPS)
+        if np.iscomplexobj(x):
+            g[idx] += 1j * (f(x + 1j * e) - f(x - 1j * e)) / (2 * EPS)
+    return g
+
+
+def check_both_modes(f, x, atol=1e-6):
+    """grad, vjp and jvp of ``f`` at ``x`` against finite differences, and the values against f(x)."""
+    want = fd_grad(f, x)
+    np.testing.assert_allclose(tg.grad(f)(x), want, rtol=1e-5, atol=atol)
+    value, pull = tg.vjp(f)(x)
+    np.testing.assert_allclose(value, f(x))
+    np.testing.assert_allclose(pull(1.0), want, rtol=1e-5, atol=atol)
+    v = _direction_like(x)
+    value, tangent = tg.jvp(f)(x, v)
+    np.testing.assert_allclose(value, f(x))
+    np.testing.assert_allclose(tangent, pairing(want, v), rtol=1e-5, atol=atol)
+
+
+def _direction_like(x):
+    rng = np.random.default_rng(5)
+    if np.ndim(x) == 0 and not isinstance(x, np.ndarray):
+        return 0.75
+    v = rng.standard_normal(np.shape(x))
+    return v + 1j * rng.standard_normal(np.shape(x)) if np.iscomplexobj(x) else v
+
+
+RNG = np.random.default_rng(11)
+W46 = RNG.standard_normal((4, 6))
+W8 = RNG.standard_normal(8) + 1j * RNG.standard_normal(8)
+M33 = RNG.standard_normal((3, 3))
+B234 = RNG.standard_normal((2, 3, 4))
+B23 = RNG.standard_normal((2, 3))
+
+
+def irfft2_of_real(x):
+    return np.sum(np.fft.irfft2(x) * W46)
+
+
+def irfftn_of_real(x):
+    return np.sum(np.fft.irfftn(x, axes=(0, 1)) * W46)
+
+
+def irfft2_with_s(x):
+    return np.sum(np.fft.irfft2(x, (4, 6)) ** 2)
+
+
+def fft_positional_n(x):
+    return np.sum(np.abs(np.fft.fft(x, 8)) ** 2)
+
+
+def fft_crop(x):
+    return np.real(np.sum(np.fft.fft(x, 3) * W8[:3]))
+
+
+def rfft_positional_n(x):
+    return np.real(np.sum(np.fft.rfft(x, 8) * W8[:5]))
+
+
+def fft2_positional_s(x):
+    return np.sum(np.abs(np.fft.fft2(x, (3, 5))) ** 2)
+
+
+def ifft_n_axis(x):
+    return np.real(np.sum(np.fft.ifft(x, 6, 0)))
+
+
+@pytest.mark.parametrize("f,shape", [
+    (irfft2_of_real, (4, 4)), (irfftn_of_real, (4, 4)), (irfft2_with_s, (3, 4)), (fft_positional_n, (5,)),
+    (fft_crop, (5,)), (rfft_positional_n, (5,)), (fft2_positional_s, (2, 4)), (ifft_n_axis, (4, 2)),
+])
+def test_fft_lengths_and_real_inputs(f, shape):
+    check_both_modes(f, np.random.default_rng(3).standard_normal(shape))
+
+
+def irfft2_of_complex(z):
+    return np.sum(np.fft.irfft2(z) * W46)
+
+
+def test_irfft2_of_complex_input():
+    rng = np.random.default_rng(4)
+    check_both_modes(irfft2_of_complex, rng.standard_normal((4, 4)) + 1j * rng.standard_normal((4, 4)))
+
+
+def einsum_sublist(m):
+    return np.sum(np.einsum(m, [0, 1], [1, 0]) * M33)
+
+
+def einsum_sublist_two(m):
+    return np.sum(np.einsum(M33, [0, 1], m, [1, 2], [2, 0]) ** 2)
+
+
+def einsum_ellipsis_ranks(a):
+    return np.sum(np.einsum("jk...,lj...->lk...", a, B234) ** 2)
+
+
+def einsum_ellipsis_ranks_b(b):
+    return np.sum(np.einsum("jk...,lj...->lk...", M33[:, :2], b) ** 2)
+
+
+def einsum_three(b):
+    return np.sum(np.einsum("ij,jk,kl->il", M33, b, M33) ** 2)
+
+
+def dot_2d_3d(a):
+    return np.sum(np.dot(a, B234) ** 2)
+
+
+def dot_3d_3d(b):
+    return np.sum(np.dot(B234.transpose(0, 2, 1), b) ** 2)
+
+
+def kron_vector_matrix(a):
+    return np.sum(np.kron(a, B23) ** 2)
+
+
+@pytest.mark.parametrize("f,shape", [
+    (einsum_sublist, (3, 3)), (einsum_sublist_two, (3, 3)), (einsum_ellipsis_ranks, (3, 2)),
+    (einsum_ellipsis_ranks_b, (2, 3, 4)), (einsum_three, (3, 3)), (dot_2d_3d, (2, 3)), (dot_3d_3d, (2, 3, 4)),
+    (kron_vector_matrix, (3,)),
+])
+def test_products_at_every_rank_and_form(f, shape):
+    check_both_modes(f, np.random.default_rng(6).standard_normal(shape))
+
+
+def einsum_four(a):
+    return np.sum(np.einsum("ij,jk,kl,lm->im", a, M33, M33, M33))
+
+
+def test_einsum_of_four_operands_is_refused():
+    with pytest.raises(tg.TransformError, match="einsum"):
+        tg.grad(einsum_four)(M33)
+    with pytest.raises(tg.TransformError, match="einsum"):
+        tg.jvp(einsum_four)(M33, M33)
+
+
+def std_plus_x(x):
+    return np.std(x) + x
+
+
+def var_plus_x(x):
+    return np.var(x) * 3.0 + x
+
+
+def std_of_one(x):
+    return np.sum(np.std(x, axis=-1)) + np.sum(x)
+
+
+def test_std_and_var_where_the_spread_is_zero():
+    for f in (std_plus_x, var_plus_x):
+        g = tg.grad(f)(0.7)
+        assert type(g) is float and g == pytest.approx(1.0)
+        value, t = tg.jvp(f)(0.7, 1.0)
+        assert value == pytest.approx(f(0.7)) and t == pytest.approx(1.0)
+    check_both_modes(std_of_one, np.random.default_rng(2).standard_normal((3, 1)))
+
+
+def powers_at_zero(x):
+    return np.sum(x[:, None] ** np.arange(3.0))
+
+
+def float_powers_at_zero(x):
+    return np.sum(np.float_power(x[:, None], np.array([0.0, 1.0, 3.0])))
+
+
+def power_zero(x):
+    return x ** 0 + 2.0 * x
+
+
+def power_zero_array(x):
+    return np.sum(x ** 0.0 + x ** 1)
+
+
+def test_powers_at_zero():
+    x = np.array([0.0, 1.0, 0.5])
+    for f in (powers_at_zero, float_powers_at_zero, power_zero_array):
+        check_both_modes(f, x)
+        with np.errstate(all="raise"):   # no 0 * inf on the way
+            tg.grad(f)(x), tg.jvp(f)(x, x)
+    assert tg.grad(power_zero)(0.0) == 2.0
+    assert tg.jvp(power_zero)(0.0, 1.0) == (1.0, 2.0)
+
+
+def exponent_at_zero(y):
+    return np.sum(np.zeros(3) ** y)
+
+
+def test_exponent_gradient_at_zero_base():
+    y = np.array([1.0, 2.0, 0.5])     # 0 ** y = 0 for y > 0: the exponent's gradient is 0
+    check_both_modes(exponent_at_zero, y)
+
+
+def var_of_complex(z):
+    return np.var(z) + 0.5 * np.std(z * W8[:4])
+
+
+def var_of_complex_axis(z):
+    return np.sum(np.var(z, axis=0) * np.arange(1.0, 4.0)) + np.sum(np.std(z, axis=1, ddof=1))
+
+
+def test_complex_var_and_std_follow_the_convention():
+    rng = np.random.default_rng(8)
+    check_both_modes(var_of_complex, rng.standard_normal(4) + 1j * rng.standard_normal(4))
+    check_both_modes(var_of_complex_axis, rng.standard_normal((2, 3)) + 1j * rng.standard_normal((2, 3)))
+
+
+def sum_singular_values(a):
+    return np.sum(np.linalg.svd(a, compute_uv=False))
+
+
+def sum_eigenvalues(a):
+    return np.sum(np.linalg.eigh(a)[0] ** 2)
+
+
+def first_singular_vector(a):
+    return np.sum(np.abs(np.linalg.svd(a)[0][:, 0]))
+
+
+@pytest.mark.parametrize("f", [sum_singular_values, sum_eigenvalues, first_singular_vector])
+def test_complex_decompositions_are_refused_by_every_mode(f):
+    rng = np.random.default_rng(9)
+    z = rng.standard_normal((3, 3)) + 1j * rng.standard_normal((3, 3))
+    z = z + z.conj().T
+    for call in (lambda: tg.grad(f)(z), lambda: tg.vjp(f)(z)[1](1.0), lambda: tg.jvp(f)(z, z)):
+        with pytest.raises(tg.TransformError, match="real values only"):
+            call()
+    x = np.real(z)   # real symmetric values: all three modes answer, along symmetric directions
+    v = np.random.default_rng(10).standard_normal((3, 3))
+    v = v + v.T
+    slope = (f(x + EPS * v) - f(x - EPS * v)) / (2 * EPS)
+    assert pairing(tg.grad(f)(x), v) == pytest.approx(slope, rel=1e-5)
+    assert pairing(tg.vjp(f)(x)[1](1.0), v) == pytest.approx(slope, rel=1e-5)
+    assert tg.jvp(f)(x, v)[1] == pytest.approx(slope, rel=1e-5)
+
+
+# ---- rules bind arguments as NumPy does ------------------------------------------------
+
+def _positional(params):
+    return [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
+def test_rule_signatures_keep_numpys_positions():
+    """A rule parameter taking position i must be NumPy's i-th parameter (else make it keyword-only).
+
+    ``np.fft.fft(x, 8)`` is n=8; a rule ``fft(y, a, axis=-1)`` read 8 as the axis.
+    ``np.sum(x, 0, None, out)`` must not bind ``out`` to ``keepdims``; such calls are
+    refused instead.  Names may differ where NumPy's are not the rule's elsewhere
+    (``x1`` for ``x``).
+    """
+    import inspect
+
+    from tangentish import registry
+    wrong = []
+    for table in (registry.REVERSE, registry.FORWARD):
+        for key, rule in table.items():
+            try:
+                theirs = list(inspect.signature(key).parameters.values())
+            except (TypeError, ValueError):
+                continue   # a ufunc without a signature, a builtin
+            if any(p.kind == p.VAR_POSITIONAL for p in theirs):
+                continue   # np.einsum(*operands): read by the rule's own convention
+            ours = list(inspect.signature(rule).parameters.values())[1:]
+            their_pos, their_names, our_names = _positional(theirs), {p.name for p in theirs}, {p.name for p in ours}
+            for i, name in enumerate(_positional(ours)):
+                if i < len(their_pos) and their_pos[i] != name and (name in their_names or their_pos[i] in our_names):
+                    wrong.append(f"{registry.display_name(key)}: position {i} is `{their_pos[i]}` in NumPy, "
+                                 f"`{name}` in rule {rule.__name__}")
+                    break
+    assert not wrong, "\n".join(wrong)
+
+
+def sum_with_out(x):
+    return np.sum(x, 0, None, None, True)
+
+
+def fft_with_axis_and_n(x):
+    return np.sum(np.abs(np.fft.fft(x, 4, 0)) ** 2)
+
+
+def test_positional_arguments_bind_as_numpy_binds_them():
+    x = np.random.default_rng(12).standard_normal((3, 2))
+    with pytest.raises(tg.TransformError):     # out= by position: refused, not read as keepdims
+        tg.grad(sum_with_out)(x)
+    check_both_modes(fft_with_axis_and_n, x)
