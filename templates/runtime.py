@@ -416,7 +416,7 @@ def phase_project_tangent(r, g, u, x):
     t[r] += real_only(t[x], x)
 
 
-nondifferentiable(untree, extremum_index, real_only, power_exponent)
+nondifferentiable(untree, extremum_index, real_only)
 nondifferentiable(one_like, ones_like, count, zeros_like, extremum_mask, balanced_eq, inverse_perm,
                   no_derivative, quantile_weights, axis_sizes, all_axes, leading_axes, swap_norm,
                   linspace_weights, repeat_index, tile_reps, einsum_spec, einsum_reduce_spec,
@@ -434,3 +434,14 @@ def real_product_adjoint(r, p, q):
 def real_product_tangent(r, p, q):
     t[r] += real_product(t[p], q)
     t[r] += real_product(p, t[q])
+
+
+@adjoint(power_exponent)
+def power_exponent_adjoint(r, y):
+    """y - 1 (the 1 at y == 0 is a single point: the slope is 1 everywhere, as for y ** x's second order)."""
+    d[y] += d[r]
+
+
+@tangent(power_exponent)
+def power_exponent_tangent(r, y):
+    t[r] += t[y]

@@ -484,6 +484,7 @@ ROWS = [
         wrt=(0,), complex_out=True),
     Row("real_product", "{0}, {1}", shapes=(((3,), (3,)), ((2, 3), (3,)))),
     Row("real_product", "{0}, {1}", shapes=(((3,), (3,)), ((2, 3), (2, 3))), domains=("complex", "complex")),
+    Row("power_exponent", shapes=(((),), ((3,),))),
     Row("resized", "{0}, {1}", shapes=(((3, 5), (4, 2)), ((4,), (6,)), ((2, 3), (2, 3))), wrt=(0,)),
     Row("irfft_transpose", "{0}, {1}", shapes=(((4,), (3,)), ((5,), (3,)), ((4,), (4,))),
         domains=("real", "complex"), wrt=(0,), complex_out=True),
