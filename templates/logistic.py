@@ -84,26 +84,27 @@ def log_softmax(y, x, axis=None):
 
 @adjoint(sp.xlogy)
 def xlogy(z, x, y):
+    """xlogy(0, y) is 0 for every y: the slope in y is 0 where x is 0 (not 0 / 0 at y = 0)."""
     d[x] += unbroadcast(d[z] * np.log(y), x)
-    d[y] += unbroadcast(d[z] * x / y, y)
+    d[y] += unbroadcast(d[z] * x / np.where(x == 0, 1.0, y), y)
 
 
 @tangent(sp.xlogy)
 def xlogy(z, x, y):
     t[z] += t[x] * np.log(y)
-    t[z] += t[y] * x / y
+    t[z] += t[y] * x / np.where(x == 0, 1.0, y)
 
 
 @adjoint(sp.xlog1py)
 def xlog1py(z, x, y):
     d[x] += unbroadcast(d[z] * np.log1p(y), x)
-    d[y] += unbroadcast(d[z] * x / (1 + y), y)
+    d[y] += unbroadcast(d[z] * x / np.where(x == 0, 1.0, 1 + y), y)
 
 
 @tangent(sp.xlog1py)
 def xlog1py(z, x, y):
     t[z] += t[x] * np.log1p(y)
-    t[z] += t[y] * x / (1 + y)
+    t[z] += t[y] * x / np.where(x == 0, 1.0, 1 + y)
 
 
 @adjoint(sp.entr)

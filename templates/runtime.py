@@ -438,7 +438,7 @@ def real_product_tangent(r, p, q):
 
 @adjoint(power_exponent)
 def power_exponent_adjoint(r, y):
-    """y - 1 (the 1 at y == 0 is a single point: the slope is 1 everywhere, as for y ** x's second order)."""
+    """Its value is y - 1 but for the single point y == 0, so its slope is 1 (second order of x ** y in y)."""
     d[y] += d[r]
 
 
