@@ -97,6 +97,10 @@ def draw(domain: str, shape, rng) -> np.ndarray:
         x = rng.uniform(0.5, 1.5, shape)
         x.flat[::2] = 0.0
         return x
+    if domain == "minus_one":  # every other entry exactly -1 (log1p's zero), the others positive
+        x = rng.uniform(0.5, 1.5, shape)
+        x.flat[::2] = -1.0
+        return x
     if domain == "const":      # all entries equal: no spread
         return np.full(shape, rng.standard_normal())
     if domain == "nan":        # a few missing values, for the nan* reductions

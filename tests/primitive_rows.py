@@ -337,7 +337,7 @@ ROWS = [
     Row("sp.log_softmax", shapes=SR, kw=("", "axis=-1", "axis=0")),
     binary("sp.xlogy", "real", "pos"), binary("sp.xlog1py", "real", "pos"),
     Row("sp.xlogy", "{0}, {1}", shapes=(((4,), (4,)),), domains=("zero", "zero"), wrt=(1,)),   # at x = y = 0
-    Row("sp.xlog1py", "{0}, {1} - 1", shapes=(((4,), (4,)),), domains=("zero", "zero"), wrt=(1,)),
+    Row("sp.xlog1py", "{0}, {1}", shapes=(((4,), (4,)),), domains=("zero", "minus_one"), wrt=(1,)),
     unary("sp.entr", "pos"), binary("sp.rel_entr", "pos", "pos"), binary("sp.kl_div", "pos", "pos"),
     binary("sp.pseudo_huber", "pos", "real"), binary("sp.huber", "pos", "distinct"),
     # ---- Bessel functions ----
