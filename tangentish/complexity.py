@@ -46,6 +46,10 @@ for _name in ("vecdot", "hstack", "vstack", "swapaxes", "moveaxis", "flip", "rol
         COMPLEX_SAFE.add(getattr(np, _name))
 if hasattr(np.linalg, "vecdot"):   # sum(conj(x1) * x2): its rule is written for complex values
     COMPLEX_SAFE.add(np.linalg.vecdot)
+for _name in ("vector_norm", "matrix_norm"):   # real results; their rules are np.linalg.norm's
+    if hasattr(np.linalg, _name):
+        REAL_OUT.add(getattr(np.linalg, _name))
+        COMPLEX_SAFE.add(getattr(np.linalg, _name))
 #: real-only rules: differentiating them at a complex value is an error, not a guess
 COMPLEX_REFUSE = {np.maximum, np.minimum, np.clip, np.max, np.amax, np.min, np.amin, np.sort,
                   np.linalg.cholesky, np.linalg.eigh, np.linalg.eigvalsh, np.linalg.svd,

@@ -311,6 +311,12 @@ ROWS = [
         kw=("axis=1", "ord=np.inf, axis=(0, 1)", "ord=-np.inf, axis=0")),
     Row("np.linalg.matrix_norm", shapes=(((3, 3),), ((2, 3, 4),)), domains=("distinct",),
         kw=("", "ord='nuc'", "ord=2, keepdims=True", "ord=1"), rtol=1e-4),
+    # complex values: the gradient of the complex convention, a real tangent
+    Row("np.linalg.norm", shapes=(((3,),), ((2, 3),)), domains=("complex",)),
+    Row("np.linalg.norm", shapes=(((4,),),), domains=("complex",), kw=("ord=1", "ord=3", "axis=0")),
+    Row("np.linalg.norm", shapes=(((3, 4),),), domains=("complex",), kw=("ord='fro'", "ord='nuc'", "ord=2"), rtol=1e-4),
+    Row("np.linalg.vector_norm", shapes=(((2, 3),),), domains=("complex",), kw=("", "ord=1, axis=1")),
+    Row("np.linalg.matrix_norm", shapes=(((3, 3),),), domains=("complex",), kw=("", "ord='nuc'"), rtol=1e-4),
     Row("np.linalg.pinv", shapes=(((3, 3),), ((4, 2),), ((2, 4),))),
     Row("np.linalg.matrix_power", "{0}, 3", shapes=MAT, domains=("square",)),
     Row("np.linalg.matrix_power", "{0}, -2", shapes=(((3, 3),),), domains=("square",)),
