@@ -22,64 +22,63 @@ from tangentish.runtime import all_axes, axis_sizes, irfft_transpose, leading_ax
 @linear(np.fft.fft, np.fft.ifft)
 @adjoint(np.fft.fft)
 def fft(y, a, n=None, axis=-1, norm=None):
-    g = np.conj(np.fft.fft(np.conj(d[y]), axis=axis, norm=norm))
-    d[a] += real_like(g if n is None else resized(g, a), a)
+    d[a] += real_like(np.conj(np.fft.fft(np.conj(d[y]), axis=axis, norm=norm)) if n is None else
+                      resized(np.conj(np.fft.fft(np.conj(d[y]), axis=axis, norm=norm)), a), a)
 
 
 @adjoint(np.fft.ifft)
 def ifft(y, a, n=None, axis=-1, norm=None):
-    g = np.conj(np.fft.ifft(np.conj(d[y]), axis=axis, norm=norm))
-    d[a] += real_like(g if n is None else resized(g, a), a)
+    d[a] += real_like(np.conj(np.fft.ifft(np.conj(d[y]), axis=axis, norm=norm)) if n is None else
+                      resized(np.conj(np.fft.ifft(np.conj(d[y]), axis=axis, norm=norm)), a), a)
 
 
 @linear(np.fft.fft2, np.fft.ifft2)
 @adjoint(np.fft.fft2)
 def fft2(y, a, s=None, axes=(-2, -1), norm=None):
-    g = np.conj(np.fft.fft2(np.conj(d[y]), axes=axes, norm=norm))
-    d[a] += real_like(g if s is None else resized(g, a), a)
+    d[a] += real_like(np.conj(np.fft.fft2(np.conj(d[y]), axes=axes, norm=norm)) if s is None else
+                      resized(np.conj(np.fft.fft2(np.conj(d[y]), axes=axes, norm=norm)), a), a)
 
 
 @adjoint(np.fft.ifft2)
 def ifft2(y, a, s=None, axes=(-2, -1), norm=None):
-    g = np.conj(np.fft.ifft2(np.conj(d[y]), axes=axes, norm=norm))
-    d[a] += real_like(g if s is None else resized(g, a), a)
+    d[a] += real_like(np.conj(np.fft.ifft2(np.conj(d[y]), axes=axes, norm=norm)) if s is None else
+                      resized(np.conj(np.fft.ifft2(np.conj(d[y]), axes=axes, norm=norm)), a), a)
 
 
 @linear(np.fft.fftn, np.fft.ifftn)
 @adjoint(np.fft.fftn)
 def fftn(y, a, s=None, axes=None, norm=None):
     """``s`` without ``axes`` transforms the last len(s) axes: ``all_axes`` says which."""
-    g = np.conj(np.fft.fftn(np.conj(d[y]), axes=all_axes(a, axes, s), norm=norm))
-    d[a] += real_like(g if s is None else resized(g, a), a)
+    d[a] += real_like(np.conj(np.fft.fftn(np.conj(d[y]), axes=axes, norm=norm)) if s is None else
+                      resized(np.conj(np.fft.fftn(np.conj(d[y]), axes=all_axes(a, axes, s), norm=norm)), a), a)
 
 
 @adjoint(np.fft.ifftn)
 def ifftn(y, a, s=None, axes=None, norm=None):
-    g = np.conj(np.fft.ifftn(np.conj(d[y]), axes=all_axes(a, axes, s), norm=norm))
-    d[a] += real_like(g if s is None else resized(g, a), a)
+    d[a] += real_like(np.conj(np.fft.ifftn(np.conj(d[y]), axes=axes, norm=norm)) if s is None else
+                      resized(np.conj(np.fft.ifftn(np.conj(d[y]), axes=all_axes(a, axes, s), norm=norm)), a), a)
 
 
 @linear(np.fft.rfft)
 @adjoint(np.fft.rfft)
 def rfft(y, a, n=None, axis=-1, norm=None):
     """rfft keeps the first n//2 + 1 rows of F: the adjoint zero-pads them back (``n=``)."""
-    g = np.real(np.fft.fft(np.conj(d[y]), n=np.shape(a)[axis] if n is None else n, axis=axis, norm=norm))
-    d[a] += g if n is None else resized(g, a)
+    d[a] += np.real(np.fft.fft(np.conj(d[y]), n=np.shape(a)[axis], axis=axis, norm=norm)) if n is None else \
+        resized(np.real(np.fft.fft(np.conj(d[y]), n=n, axis=axis, norm=norm)), a)
 
 
 @linear(np.fft.rfft2, np.fft.rfftn)
 @adjoint(np.fft.rfft2)
 def rfft2(y, a, s=None, axes=(-2, -1), norm=None):
-    g = np.real(np.fft.fftn(np.conj(d[y]), s=axis_sizes(a, axes) if s is None else s,
-                            axes=all_axes(a, axes, s), norm=norm))
-    d[a] += g if s is None else resized(g, a)
+    d[a] += np.real(np.fft.fftn(np.conj(d[y]), s=axis_sizes(a, axes), axes=axes, norm=norm)) if s is None else \
+        resized(np.real(np.fft.fftn(np.conj(d[y]), s=s, axes=all_axes(a, axes, s), norm=norm)), a)
 
 
 @adjoint(np.fft.rfftn)
 def rfftn(y, a, s=None, axes=None, norm=None):
-    g = np.real(np.fft.fftn(np.conj(d[y]), s=axis_sizes(a, axes) if s is None else s,
-                            axes=all_axes(a, axes, s), norm=norm))
-    d[a] += g if s is None else resized(g, a)
+    d[a] += np.real(np.fft.fftn(np.conj(d[y]), s=axis_sizes(a, axes), axes=all_axes(a, axes),
+                                norm=norm)) if s is None else \
+        resized(np.real(np.fft.fftn(np.conj(d[y]), s=s, axes=all_axes(a, axes, s), norm=norm)), a)
 
 
 @linear(np.fft.irfft)
@@ -92,17 +91,24 @@ def irfft(y, a, n=None, axis=-1, norm=None):
 @linear(np.fft.irfft2, np.fft.irfftn)
 @adjoint(np.fft.irfft2)
 def irfft2(y, a, s=None, axes=(-2, -1), norm=None):
-    """irfftn = irfft along the last axis after ifft along the others: transpose both, in reverse."""
-    g = np.conj(np.fft.ifftn(np.conj(irfft_transpose(d[y], a, all_axes(a, axes, s)[-1], norm, True)),
-                             axes=leading_axes(a, axes, s), norm=norm))
-    d[a] += real_like(g if s is None else resized(g, a), a)
+    """irfftn = irfft along the last axis after ifft along the others: transpose both, in reverse.
+
+    The irfft transpose stays complex (``True``) until the ifft transpose is done.
+    """
+    d[a] += real_like(np.conj(np.fft.ifftn(np.conj(irfft_transpose(d[y], a, all_axes(a, axes)[-1], norm, True)),
+                                           axes=leading_axes(a, axes), norm=norm)) if s is None else
+                      resized(np.conj(np.fft.ifftn(np.conj(irfft_transpose(d[y], a, all_axes(a, axes, s)[-1], norm,
+                                                                           True)),
+                                                   axes=leading_axes(a, axes, s), norm=norm)), a), a)
 
 
 @adjoint(np.fft.irfftn)
 def irfftn(y, a, s=None, axes=None, norm=None):
-    g = np.conj(np.fft.ifftn(np.conj(irfft_transpose(d[y], a, all_axes(a, axes, s)[-1], norm, True)),
-                             axes=leading_axes(a, axes, s), norm=norm))
-    d[a] += real_like(g if s is None else resized(g, a), a)
+    d[a] += real_like(np.conj(np.fft.ifftn(np.conj(irfft_transpose(d[y], a, all_axes(a, axes)[-1], norm, True)),
+                                           axes=leading_axes(a, axes), norm=norm)) if s is None else
+                      resized(np.conj(np.fft.ifftn(np.conj(irfft_transpose(d[y], a, all_axes(a, axes, s)[-1], norm,
+                                                                           True)),
+                                                   axes=leading_axes(a, axes, s), norm=norm)), a), a)
 
 
 @linear(np.fft.hfft)
@@ -116,8 +122,8 @@ def hfft(y, a, n=None, axis=-1, norm=None):
 @adjoint(np.fft.ihfft)
 def ihfft(y, a, n=None, axis=-1, norm=None):
     """ihfft(a) = conj(rfft(a)) with the opposite normalization."""
-    g = np.real(np.fft.fft(d[y], np.shape(a)[axis] if n is None else n, axis, swap_norm(norm)))
-    d[a] += g if n is None else resized(g, a)
+    d[a] += np.real(np.fft.fft(d[y], np.shape(a)[axis], axis, swap_norm(norm))) if n is None else \
+        resized(np.real(np.fft.fft(d[y], n, axis, swap_norm(norm))), a)
 
 
 @linear(np.fft.fftshift, np.fft.ifftshift)
