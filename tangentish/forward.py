@@ -40,9 +40,8 @@ class ForwardTransform:
         self.nonzero: Optional[Set[str]] = set(wrt)
         self.defined: Set[str] = set(unit.params)
         self.loops: List[dict] = []    # per enclosing loop: its head set and the sets at its exits
-        #: names that may hold complex values (given complex parameters): real-only rules refuse them
-        self.complex = (complexity.complex_names(unit.body, complex_params, self.resolver)
-                        if complex_params else set())
+        #: names that may hold complex values (complex parameters, fft results, ...): real-only rules refuse them
+        self.complex = complexity.complex_names(unit.body, complex_params, self.resolver)
 
     # -- tangent bookkeeping ----------------------------------------------------
     def tan(self, var: str) -> str:

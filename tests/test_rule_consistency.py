@@ -474,3 +474,17 @@ def test_positional_arguments_bind_as_numpy_binds_them():
     with pytest.raises(tg.TransformError):     # out= by position: refused, not read as keepdims
         tg.grad(sum_with_out)(x)
     check_both_modes(fft_with_axis_and_n, x)
+
+
+def svd_of_a_spectrum(x):
+    z = np.fft.fft(x)
+    return np.sum(np.linalg.svd(np.outer(z, z), compute_uv=False))
+
+
+def test_real_only_rules_refuse_complex_intermediates_in_both_modes():
+    """Real inputs, but the decomposition sees a complex value (an FFT): refused by grad, vjp and jvp."""
+    x = np.arange(3.0)
+    for call in (lambda: tg.grad(svd_of_a_spectrum)(x), lambda: tg.vjp(svd_of_a_spectrum)(x)[1](1.0),
+                 lambda: tg.jvp(svd_of_a_spectrum)(x, x)):
+        with pytest.raises(tg.TransformError, match="real values only"):
+            call()
