@@ -247,16 +247,21 @@ class Jacobian(_CalledDifferently, Transformed):
         mode = self.mode
         if mode == "auto":
             mode = "fwd" if np.prod(in_shape, dtype=int) <= np.prod(out_shape, dtype=int) else "rev"
+        complex_args = tuple(i for i, a in enumerate(args) if type(a) is not float and is_complex_value(a))
         if mode == "fwd":
             self.last = self.forward
             d = self.forward.derivative
+            if complex_args:   # real-only rules refuse complex values, as everywhere
+                d = self.forward._for_complex(d, complex_args)
             cols = _sweeps(d, args, kwargs, d.tangents[0], _basis(x))
             J = np.stack(cols, axis=-1) if cols else np.zeros(out_shape + (0,))
         else:
             self.last = self.reverse
-            d = self.reverse.derivative
+            d = self.reverse._reverse_for(args)   # complex: the pullback is J^H u, so its rows are conj(J)
             rows = _sweeps(d, args, kwargs, d.seed, (u if out_shape else u[()] for u in _basis(value)))
             J = np.stack(rows, axis=0) if rows else np.zeros((0,) + in_shape)
+            if complex_args:
+                J = np.conj(J)
         self._derivative = None
         return match_input(J.reshape(out_shape + in_shape), x)
 

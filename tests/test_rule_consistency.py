@@ -488,3 +488,19 @@ def test_real_only_rules_refuse_complex_intermediates_in_both_modes():
                  lambda: tg.jvp(svd_of_a_spectrum)(x, x)):
         with pytest.raises(tg.TransformError, match="real values only"):
             call()
+
+
+def holomorphic(z):
+    return np.exp(z) * z
+
+
+def test_jacobian_of_complex_inputs_in_both_modes():
+    """A holomorphic map's Jacobian is f'(z) either way; a real-only rule is refused either way."""
+    z = np.array([1 + 1j, 0.5 - 0.2j])
+    want = np.diag(np.exp(z) * (1 + z))
+    for mode in ("fwd", "rev"):
+        np.testing.assert_allclose(tg.jacobian(holomorphic, mode=mode)(z), want)
+    a = np.eye(3) * (1 + 1j)
+    for mode in ("fwd", "rev"):
+        with pytest.raises(tg.TransformError, match="real values only"):
+            tg.jacobian(lambda m: np.linalg.eigvalsh(m), mode=mode)(a)
