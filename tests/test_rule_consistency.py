@@ -14,6 +14,11 @@ product <p, q> = Re(sum(conj(p) * q)), on both sides.
 
 Refusing alike (a TransformError from both modes) is accepted; one mode
 refusing while the other answers is a failure, and so is any other error.
+
+Below the guard: finite-difference tests of the edges issue 11 found (FFT
+lengths and real inputs to irfftn, every einsum form, dot/kron ranks, std at
+zero spread, powers at 0, complex statistics and decompositions), and a test
+that every rule binds positional arguments where NumPy does.
 """
 import importlib.util
 import sys
