@@ -30,12 +30,16 @@ Conventions:
   may be complex (an FFT, a complex literal or `dtype`, a complex argument or global), reverse
   mode applies a holomorphic rule as conj(rule(conj(dz))), so `*`, `/`, `@`, `exp`, ... follow
   the convention there, and real code is left as it is (see tangentish/complexity.py). Rules for
-  real values only (`maximum`, `clip`, `sort`, `cholesky`, `svd`, ...) refuse complex values.
+  real values only (`maximum`, `clip`, `sort`, `cholesky`, `svd`, ...) refuse complex values in
+  every mode (`grad`, `vjp`, `jvp`, `jacobian`).
   Second derivatives through `np.abs` of complex values are supported; third are refused.
 * **Symmetric-matrix functions** (`cholesky`, `eigh`, `eigvalsh`, `multivariate_normal`'s `cov`)
   return the symmetric gradient (G + G^T) / 2.
 * **Keywords**: a rule names the keywords it understands. Any other keyword (`out=`,
   `initial=`, `allow_singular=`) makes the transformer refuse the call with a `TransformError`.
+  Positional arguments bind where NumPy binds them (`np.fft.fft(x, 8)` is `n=8`); a rule
+  parameter NumPy takes at another position is keyword-only, so `np.sum(x, 0, None, out)` is
+  refused rather than misread.
   Some derivatives exist only in part (an integer order, `np.pad` other than `mode='constant'`,
   `svd` of a rectangle with `full_matrices=True`): those raise when they would be needed.
 
