@@ -65,3 +65,56 @@ def check_parameters(parsed: Parsed) -> None:
         what, hint = found[0]
         raise parsed.error(f"cannot differentiate a function with {what}: derivatives take their "
                            "inputs by position", parsed.node, hint=hint + ".")
+
+
+#: attributes of an array that carry no derivative (an argument ``x.shape[0]`` may stay inline)
+_INERT_ATTRIBUTES = {"shape", "size", "ndim", "dtype"}
+
+
+def check_call_arguments(unit) -> None:
+    """After normalization: every argument of a user call that could carry a derivative is a name.
+
+    The derivative of ``z = g(a, b)`` passes adjoints (reverse mode) and
+    tangents (forward mode) of named arguments only; an argument left as an
+    expression (``g([x, 2 * x])``) would silently get none.  normalize.py
+    names every such argument; this is the guard that says so loudly if a
+    later change lets one through.
+    """
+    from .resolve import Resolver   # (resolve reads the rule tables, which parse does not need)
+    locals_ = unit.local_names()
+    resolver = Resolver(unit.parsed.namespace, locals_)
+    module = gast.Module(body=unit.body, type_ignores=[])
+    for stmt in gast.walk(module):
+        if not (isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Call)):
+            continue
+        op = resolver.op_of(stmt.value)
+        if op.kind != "user":
+            continue
+        for arg in list(op.args) + list(op.kwargs.values()):
+            if not _carries_nothing(arg, locals_):
+                from . import syntax
+                origin = unit.origin.get(id(stmt), stmt)
+                raise unit.parsed.error(
+                    f"cannot differentiate the call `{syntax.to_source(stmt.value).strip()}`: its "
+                    f"argument `{syntax.to_source(arg).strip()}` is not a variable, and the derivative "
+                    "of a call to a user function reaches its arguments through their names",
+                    origin, hint="assign the argument to a name first, then pass the name.")
+
+
+def _carries_nothing(arg, locals_) -> bool:
+    """A name, a constant, or an expression no derivative flows through (``len(x)``, ``x.shape[0]``)."""
+    if isinstance(arg, gast.Name):
+        return True
+    loaded = {n.id for n in gast.walk(arg) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    if not loaded & locals_:
+        return True
+    if isinstance(arg, gast.Attribute):
+        return arg.attr in _INERT_ATTRIBUTES and isinstance(arg.value, gast.Name)
+    if isinstance(arg, gast.Subscript):
+        return _carries_nothing(arg.value, locals_) and not isinstance(arg.value, gast.Name) \
+            and _carries_nothing(arg.slice, locals_)
+    if isinstance(arg, (gast.Compare, gast.BoolOp)):
+        return isinstance(arg, gast.Compare)   # a bool; `a or b` may be one of its operands
+    if isinstance(arg, gast.Call):
+        return isinstance(arg.func, gast.Name) and arg.func.id == "len" and arg.func.id not in locals_
+    return False

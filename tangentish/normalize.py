@@ -26,13 +26,14 @@ from typing import Dict, List, Optional
 
 import gast
 
-from . import syntax
+from . import fence, syntax
 from .aliasing import IN_PLACE_HINTS, Aliases, in_place_call
 from .desugar import Desugar
 from .local_imports import bind_import
 from .naming import OPERATOR_NAMES, Namer
 from .normalize_flow import FlowNormalizer, LoopInfo
 from .parse import Parsed
+from .resolve import Resolver, bound_arguments
 from .restructure import restructure
 
 #: methods that change their object in place (``append`` on a local list is supported)
@@ -85,6 +86,7 @@ def normalize(parsed: Parsed) -> Unit:
     defaults = dict(zip(params[len(params) - len(args.defaults):], args.defaults))
     unit = Unit(parsed, node, params, namer, result=n.result, defaults=defaults, origin=n.origin,
                 loops=n.loops, keyword_params=keyword_params)
+    fence.check_call_arguments(unit)
     return unit
 
 
@@ -361,10 +363,14 @@ class Normalizer(FlowNormalizer, Desugar):
             if (isinstance(func, gast.Name) and func.id in self.local_fns
                     and self.env.get(func.id) is None):
                 return self.inline(self.local_fns[func.id], expr, hint)
+            expr = spread(expr)
             if isinstance(func, gast.Attribute) and not self._is_global(func):
                 func = gast.Attribute(value=self.atom(func.value), attr=func.attr, ctx=gast.Load())
             else:
                 func = self.rename(func)
+            user = self.user_callee(func, expr)
+            if user is not None:
+                return self.user_call(func, expr, user)
             args = [self.arg(a) for a in expr.args]
             keywords = [gast.keyword(arg=k.arg, value=self.arg(k.value)) for k in expr.keywords]
             return gast.Call(func=func, args=args, keywords=keywords)
@@ -394,6 +400,55 @@ class Normalizer(FlowNormalizer, Desugar):
         raise self.parsed.error(f"cannot differentiate through {construct} yet", self.current,
                                 hint="compute it in separate assignments.")
 
+    # -- calls of user functions ------------------------------------------------
+    def user_callee(self, func, call):
+        """The user function ``func(...)`` calls (differentiated through its own derivative), or None."""
+        locals_ = set(self.env) | set(self.env.values()) | self.defined
+        probe = gast.Call(func=func, args=call.args, keywords=call.keywords)
+        op = Resolver(self.parsed.namespace, locals_).op_of(probe)
+        return op.key if op.kind == "user" else None
+
+    def user_call(self, func, call, callee):
+        """``g([x, 2 * x], k=(a, b))``: every argument a name, literals bound to the parameter's name.
+
+        The derivative of a user call gives adjoints (and reads tangents) of
+        named arguments only, so ``seq = [x, prod]; g(seq)``: the literal's
+        elements then get theirs through the container's own rule.
+        """
+        bound = bound_arguments(callee, call.args, {k.arg: k.value for k in call.keywords if k.arg})
+        param = {id(node): p for p, node in (bound or [])}
+        args = [self.call_argument(a, param.get(id(a))) for a in call.args]
+        keywords = [gast.keyword(arg=k.arg, value=self.call_argument(k.value, param.get(id(k.value), k.arg)))
+                    for k in call.keywords]
+        return gast.Call(func=func, args=args, keywords=keywords)
+
+    def call_argument(self, expr, param: Optional[str]):
+        """One argument of a user call: a name, a constant, or an inline shape query."""
+        if isinstance(expr, (gast.List, gast.Tuple, gast.Dict)) and not syntax.is_constant_expr(expr):
+            return self.literal(expr, param or "arg")
+        if isinstance(expr, gast.Starred):
+            return gast.Starred(value=self.atom(expr.value), ctx=gast.Load())
+        return self.atom(expr)
+
+    def literal(self, expr, base: str) -> gast.Name:
+        """A container literal bound to a name of its own (``params = [params_0, params_1]``)."""
+        def part(e, label):
+            if isinstance(e, (gast.List, gast.Tuple, gast.Dict)) and not syntax.is_constant_expr(e):
+                return self.literal(e, f"{base}_{label}")
+            return self.atom(e)
+        if isinstance(expr, gast.Dict):
+            value = gast.Dict(keys=[self.rename(k) if k is not None else None for k in expr.keys],
+                              values=[part(v, _index_label(k) if k is not None else "i")
+                                      for k, v in zip(expr.keys, expr.values)])
+        else:
+            value = type(expr)(elts=[gast.Starred(value=self.atom(e.value), ctx=gast.Load())
+                                     if isinstance(e, gast.Starred) else part(e, str(i))
+                                     for i, e in enumerate(expr.elts)], ctx=gast.Load())
+        name = self.namer.fresh(base)
+        self.defined.add(name)
+        self.emit(syntax.assign(name, value))
+        return syntax.name(name)
+
     def arg(self, expr):
         """Call arguments: atoms, but literal lists/tuples of atoms stay literal."""
         if isinstance(expr, (gast.List, gast.Tuple)) and not syntax.is_constant_expr(expr):
@@ -420,6 +475,30 @@ class Normalizer(FlowNormalizer, Desugar):
         if isinstance(simple, gast.Compare):
             return "cond"
         return "tmp"
+
+
+def spread(call: gast.Call) -> gast.Call:
+    """``f(*[a, b], **{"k": v})`` as ``f(a, b, k=v)``: the same call, with arguments we can bind."""
+    args = []
+    for a in call.args:
+        if isinstance(a, gast.Starred) and isinstance(a.value, (gast.List, gast.Tuple)):
+            args += a.value.elts
+        else:
+            args.append(a)
+    keywords = []
+    for k in call.keywords:
+        value = k.value
+        if (k.arg is None and isinstance(value, gast.Dict)
+                and all(isinstance(key, gast.Constant) and isinstance(key.value, str) and key.value.isidentifier()
+                        for key in value.keys)
+                and len({key.value for key in value.keys}) == len(value.keys)):
+            keywords += [gast.keyword(arg=key.value, value=v) for key, v in zip(value.keys, value.values)]
+        else:
+            keywords.append(k)
+    if len(args) == len(call.args) and len(keywords) == len(call.keywords) and \
+            all(a is b for a, b in zip(args, call.args)):
+        return call
+    return gast.copy_location(gast.Call(func=call.func, args=args, keywords=keywords), call)
 
 
 def _index_label(index) -> str:
