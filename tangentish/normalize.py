@@ -105,7 +105,8 @@ class Normalizer(FlowNormalizer, Desugar):
         self.params = set(params)
         self.loops: Dict[int, LoopInfo] = {}
         self.break_checks: set = set()
-        self.local_fns: Dict[str, gast.AST] = {}   # lambdas and defs of the function's own
+        self.local_fns: Dict[str, object] = {}    # lambdas and defs of the function's own (desugar.LocalFn)
+        self.scopes: List[tuple] = []               # (env, local_fns) of each scope an inlined call left
         self.inlining: set = set()
         self.aliases = Aliases(params)               # who may share an array, for in-place updates
         self.pending: List[set] = []                 # per enclosing loop: names it assigns, not yet bound
@@ -149,13 +150,12 @@ class Normalizer(FlowNormalizer, Desugar):
             return
         target = stmt.targets[0]
         if isinstance(target, gast.Name) and isinstance(stmt.value, gast.Lambda):
-            self.local_fns[target.id] = stmt.value
+            self.define_local(target.id, stmt.value)
             return
         if isinstance(target, gast.Subscript):
             self.write_item(target, stmt.value)
             return
         if isinstance(target, gast.Name):
-            self.local_fns.pop(target.id, None)
             value = self.simple(stmt.value, hint=target.id)
             self.emit(syntax.assign(self.new_name(target.id), value))
             self.aliases.assigned({target.id}, stmt.value, set(self.env))
@@ -194,7 +194,11 @@ class Normalizer(FlowNormalizer, Desugar):
                                 self.current, hint="assign to plain names.")
 
     def visit_FunctionDef(self, stmt):
-        self.local_fns[stmt.name] = stmt
+        if stmt.decorator_list:
+            raise self.parsed.error(f"cannot differentiate through the decorated function `{stmt.name}` "
+                                    "defined inside the function", stmt,
+                                    hint="define it at module level, or call the decorator's result by hand.")
+        self.define_local(stmt.name, stmt)
 
     def visit_AugAssign(self, stmt):
         if isinstance(stmt.target, gast.Subscript):
@@ -272,6 +276,7 @@ class Normalizer(FlowNormalizer, Desugar):
     # -- names ----------------------------------------------------------------
     def new_name(self, user_name: str) -> str:
         """The name a (re)assignment of ``user_name`` writes to."""
+        self.local_fns.pop(user_name, None)   # a variable now, no longer a function of ours
         if user_name not in self.defined:
             self.defined.add(user_name)
             self.env[user_name] = user_name
@@ -282,6 +287,8 @@ class Normalizer(FlowNormalizer, Desugar):
         return new
 
     def load(self, user_name: str, node=None) -> gast.Name:
+        if user_name in self.local_fns:
+            self.local_fn_as_value(user_name)
         if user_name not in self.env:
             self._not_yet(user_name)
         return syntax.name(self.env.get(user_name, user_name))
@@ -294,16 +301,14 @@ class Normalizer(FlowNormalizer, Desugar):
                 "loop, so it carries a value from one iteration to the next without one to start "
                 "from", self.current, hint=f"give `{user_name}` a value before the loop.")
 
-    def rename(self, expr):
-        """``expr`` with every local variable read under its current name."""
-        expr = syntax.copy_node(expr)
-        for n in gast.walk(expr):
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
-                if n.id in self.env:
-                    n.id = self.env[n.id]
-                else:
-                    self._not_yet(n.id)
-        return expr
+    def rename(self, expr, inline: bool = True):
+        """``expr`` with every local variable read under its current name.
+
+        Names bound inside it (a lambda's parameters, a comprehension's
+        targets) are left alone; a call of a function of our own in it is
+        inlined first (``inline``), where it runs unconditionally.
+        """
+        return _Renamer(self, inline).visit(syntax.copy_node(expr))
 
     # -- expressions ----------------------------------------------------------
     def atom(self, expr, hint: Optional[str] = None):
@@ -360,9 +365,8 @@ class Normalizer(FlowNormalizer, Desugar):
             if thawed is not None:
                 return thawed
             func = expr.func
-            if (isinstance(func, gast.Name) and func.id in self.local_fns
-                    and self.env.get(func.id) is None):
-                return self.inline(self.local_fns[func.id], expr, hint)
+            if isinstance(func, gast.Name) and func.id in self.local_fns:
+                return self.inline(self.local_fn(func.id), spread(expr), hint)
             expr = spread(expr)
             if isinstance(func, gast.Attribute) and not self._is_global(func):
                 func = gast.Attribute(value=self.atom(func.value), attr=func.attr, ctx=gast.Load())
@@ -475,6 +479,95 @@ class Normalizer(FlowNormalizer, Desugar):
         if isinstance(simple, gast.Compare):
             return "cond"
         return "tmp"
+
+
+class _Renamer(gast.NodeTransformer):
+    """`Normalizer.rename`: reads under their current names, scopes inside the expression respected."""
+
+    def __init__(self, normalizer, inline: bool):
+        self.n = normalizer
+        self.inline = inline
+        self.bound: List[set] = []      # names bound by enclosing lambdas / comprehensions
+        self.conditional = 0            # inside and/or, a if c else b, a lambda or a comprehension
+
+    def is_bound(self, name) -> bool:
+        return any(name in b for b in self.bound)
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, gast.Load) and not self.is_bound(node.id):
+            n = self.n
+            if node.id in n.local_fns:
+                n.local_fn_as_value(node.id)
+            if node.id in n.env:
+                node.id = n.env[node.id]
+            else:
+                n._not_yet(node.id)
+        return node
+
+    def visit_Call(self, node):
+        func = node.func
+        if isinstance(func, gast.Name) and func.id in self.n.local_fns and not self.is_bound(func.id):
+            if self.conditional or not self.inline:
+                raise self.n.parsed.error(
+                    f"cannot differentiate the call to `{func.id}` here: it is inlined where it is called, "
+                    "and here it would run only sometimes (inside `and`/`or`, a conditional expression, a "
+                    "comprehension, a lambda or a while test)", self.n.current,
+                    hint=f"assign `{func.id}(...)` to a name on its own line first.")
+            return self.n.atom(node)
+        return self.generic_visit(node)
+
+    def _conditional(self, node):
+        self.conditional += 1
+        try:
+            return self.generic_visit(node)
+        finally:
+            self.conditional -= 1
+
+    def visit_BoolOp(self, node):
+        node.values[0] = self.visit(node.values[0])   # the first operand always runs
+        self.conditional += 1
+        try:
+            node.values[1:] = [self.visit(v) for v in node.values[1:]]
+        finally:
+            self.conditional -= 1
+        return node
+
+    visit_IfExp = _conditional
+
+    def visit_Lambda(self, node):
+        a = node.args
+        node.args.defaults = [self.visit(d) for d in a.defaults]
+        params = {p.id for p in a.posonlyargs + a.args + a.kwonlyargs}
+        params |= {p.id for p in (a.vararg, a.kwarg) if p is not None}
+        self.bound.append(params)
+        self.conditional += 1
+        try:
+            node.body = self.visit(node.body)
+        finally:
+            self.bound.pop()
+            self.conditional -= 1
+        return node
+
+    def _comprehension(self, node):
+        self.bound.append(set())
+        try:
+            for k, gen in enumerate(node.generators):
+                if k:
+                    self.conditional += 1
+                gen.iter = self.visit(gen.iter)   # the first iterable is read outside the comprehension
+                if not k:
+                    self.conditional += 1
+                self.bound[-1] |= syntax.stored_names(gen.target)
+                gen.ifs = [self.visit(c) for c in gen.ifs]
+            for attr in ("elt", "key", "value"):
+                if getattr(node, attr, None) is not None:
+                    setattr(node, attr, self.visit(getattr(node, attr)))
+        finally:
+            self.conditional -= len(node.generators)
+            self.bound.pop()
+        return node
+
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comprehension
 
 
 def spread(call: gast.Call) -> gast.Call:
