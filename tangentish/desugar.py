@@ -25,12 +25,13 @@ from .restructure import restructure
 class LocalFn:
     """A ``def`` or lambda of the function's own: what inlining a call of it needs."""
 
-    def __init__(self, name, node, level, defaults, where):
-        self.name = name
-        self.node = node            # the FunctionDef or Lambda; None: different ones on different paths
-        self.level = level          # how many inlined calls deep it was defined
-        self.defaults = defaults    # parameter -> atom, evaluated where the def ran
-        self.where = where
+    def __init__(self, node, level, defaults=None):
+        self.node = node                  # the FunctionDef or Lambda; None: different ones on different paths
+        self.level = level                # how many inlined calls deep it was defined
+        self.defaults = defaults or {}    # parameter -> atom, evaluated where the def ran
+
+    def ambiguous(self) -> "LocalFn":
+        return LocalFn(None, self.level)
 
 
 class Desugar:
@@ -154,7 +155,7 @@ class Desugar:
             if d is not None:
                 defaults[a.id] = self.atom(d)
         self.env.pop(name, None)   # the name now holds the function, not the variable it held
-        self.local_fns[name] = LocalFn(name, node, len(self.scopes), defaults, self.current)
+        self.local_fns[name] = LocalFn(node, len(self.scopes), defaults)
 
     def local_fn(self, name: str):
         """The function of our own ``name`` holds here, or None; refused where that depends on the path."""
@@ -196,24 +197,20 @@ class Desugar:
             if len(nodes) == 1 and None not in nodes:
                 joined[name] = known[0]
             else:
-                joined[name] = LocalFn(name, None, known[0].level, {}, known[0].where)
+                joined[name] = known[0].ambiguous()
         self.local_fns = joined
 
     def loop_local_fns(self, user_body) -> None:
-        """A loop body that redefines a function of ours: before that, each iteration sees another one."""
+        """A loop body that rebinds a function of ours: before that, each iteration sees another one."""
+        rebound = set()
         for n in gast.walk(gast.Module(body=list(user_body), type_ignores=[])):
-            name = None
             if isinstance(n, gast.FunctionDef):
-                name = n.name
-            elif isinstance(n, gast.Assign):
-                for t in n.targets:
-                    for m in gast.walk(t):
-                        if isinstance(m, gast.Name) and m.id in self.local_fns:
-                            fn = self.local_fns[m.id]
-                            self.local_fns[m.id] = LocalFn(m.id, None, fn.level, {}, fn.where)
-            if name is not None and name in self.local_fns:
-                fn = self.local_fns[name]
-                self.local_fns[name] = LocalFn(name, None, fn.level, {}, fn.where)
+                rebound.add(n.name)
+            elif isinstance(n, (gast.Assign, gast.AugAssign, gast.AnnAssign, gast.For)):
+                targets = n.targets if isinstance(n, gast.Assign) else [n.target]
+                rebound |= syntax.stored_names(targets)
+        for name in rebound & set(self.local_fns):
+            self.local_fns[name] = self.local_fns[name].ambiguous()
 
     def inline(self, fn, call, hint: Optional[str]):
         """A lambda or def of the function's own, called here: its body, with arguments bound."""
@@ -230,20 +227,19 @@ class Desugar:
                 any(isinstance(a, gast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
             raise self.parsed.error(f"cannot inline the call to `{name_called}`", call,
                                     hint="give it plain parameters and call it with plain arguments.")
-        bound = dict(zip(params, call.args))
         for k in call.keywords:
-            if k.arg in bound or k.arg in positional_only or k.arg not in params + keyword_only:
+            if k.arg in params[:len(call.args)] or k.arg in positional_only or k.arg not in params + keyword_only \
+                    or sum(j.arg == k.arg for j in call.keywords) > 1:
                 raise self.parsed.error(f"`{name_called}` got an unexpected or repeated argument `{k.arg}`",
                                         call)
-            bound[k.arg] = k.value
-        values = {}
-        for p in params + keyword_only:   # arguments are evaluated in the caller's scope, in order
-            if p in bound:
-                values[p] = self.atom(bound[p])
-            elif p in fn.defaults:
+        # arguments are evaluated in the caller's scope, in the order written
+        values = dict(zip(params, [self.atom(a) for a in call.args]))
+        values.update({k.arg: self.atom(k.value) for k in call.keywords})
+        for p in params + keyword_only:
+            if p not in values:
+                if p not in fn.defaults:
+                    raise self.parsed.error(f"`{name_called}` is missing argument `{p}`", call)
                 values[p] = fn.defaults[p]
-            else:
-                raise self.parsed.error(f"`{name_called}` is missing argument `{p}`", call)
         saved, saved_fns = dict(self.env), dict(self.local_fns)
         saved_frozen = dict(self.frozen)
         if fn.level < len(self.scopes):   # the body reads the scope it was defined in, not the caller's

@@ -365,3 +365,24 @@ def test_refused_at_the_users_line(f, line, message, mode):
     assert error.filename == __file__
     assert error.lineno is not None and line in open(__file__).read().splitlines()[error.lineno - 1] \
         or line in str(error)
+
+
+def argument_order(x):
+    rs = np.random.RandomState(0)
+    def inner(a, b):
+        return a * 2.0 + b * b
+    return np.sum(inner(b=x * rs.rand(), a=x * rs.rand()))   # b draws first, as written
+
+
+@pytest.mark.parametrize("mode", ["grad", "value_and_grad", "jvp"])
+def test_arguments_evaluated_in_the_order_written(mode):
+    expected = numerical_grad(argument_order, (X3,))
+    if mode == "jvp":
+        value, t = tg.jvp(argument_order)(X3, np.ones(3))
+        np.testing.assert_allclose(t, np.sum(expected), rtol=1e-6)
+    else:
+        got = tg.value_and_grad(argument_order)(X3) if mode == "value_and_grad" else (argument_order(X3),
+                                                                                       tg.grad(argument_order)(X3))
+        value, got = got
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
+    np.testing.assert_allclose(value, argument_order(X3), rtol=1e-12)
