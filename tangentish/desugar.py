@@ -5,7 +5,11 @@
   so ``sum(f(x) for x in xs)`` is a loop and a builtin ``sum``;
 * ``xs.append(v)`` on a local list becomes ``xs_2 = [*xs, v]``;
 * a lambda or ``def`` of the function's own is inlined where it is called,
-  its arguments bound to its parameters (closures just read the caller's names);
+  its arguments bound to its parameters as Python binds them (keyword-only,
+  positional-only, defaults evaluated where the ``def`` ran); its body reads
+  the scope it was defined in, at the time of the call.  Used as a value
+  (``fs = [inner]``, ``return inner``, ``minimize_scalar(inner)``) or bound
+  to different functions on different paths, it is refused at the line;
 * ``z[i] = v`` becomes ``z_2 = z.copy(); z_2[i] = v``, so the old ``z`` stays
   readable for the backward sweep (refused if another variable may share ``z``);
 * a method of a frozen scipy.stats distribution, ``st.norm(mu, s).logpdf(x)``

@@ -1,7 +1,9 @@
 """Fence: reject syntax we cannot differentiate, at the user's line, before any work.
 
 Each construct maps to a message and a hint.  Running this first means later
-passes can assume a known subset of Python.
+passes can assume a known subset of Python.  `check_call_arguments` runs
+after normalization: it guards what normalize promises about calls of user
+functions (every argument that could carry a derivative is a name).
 """
 from __future__ import annotations
 

@@ -14,9 +14,13 @@ and no name is assigned twice in straight-line code (``x = x * 2`` becomes
 ``x_2 = x * 2``), so the backward sweep can read every value the forward sweep
 computed.  Temporaries are named after their primitive (``tanh``, ``prod``);
 the last one of a statement takes the user's target name.  Index expressions,
-comparisons, ``len(x)``, ``x.shape`` and literal arguments stay inline: they
-carry no derivative.  The result is plain Python that computes what the
-user's function computed.
+comparisons, ``len(x)``, ``x.shape`` and literal arguments of rules
+(``np.stack([a, b])``) stay inline: they carry no derivative, or the rule
+reads them.  Every argument of a call to a user function is a name (a
+literal is bound to one named after the parameter: ``seq = [x, prod]``),
+since that call's derivative reaches its arguments through their names;
+`fence.check_call_arguments` checks it.  The result is plain Python that
+computes what the user's function computed.
 """
 from __future__ import annotations
 
