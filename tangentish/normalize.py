@@ -254,7 +254,9 @@ class Normalizer(FlowNormalizer, Desugar):
             raise self.parsed.error(f"cannot differentiate `{what}`: it writes into an array in place "
                                     f"({writes}), which the derivative would not see", stmt,
                                     hint=IN_PLACE_HINTS.get(writes, "compute a new array and assign it to a name."))
-        self.emit(gast.Expr(value=self.rename(stmt.value)))
+        value = self.rename(stmt.value)
+        if not isinstance(value, (gast.Name, gast.Constant)):   # inner(x) inlined: its body is emitted
+            self.emit(gast.Expr(value=value))
 
     def visit_AnnAssign(self, stmt):
         """``y: float = x * 2`` is ``y = x * 2``; a bare ``y: float`` does nothing."""

@@ -184,7 +184,21 @@ def generator_in_test_shadows(x):
     return np.sum(y)
 
 
-INLINED = [closure, late_binding, scope_of_definition, default_at_def, lambda_default_at_def,
+def called_as_statement(x):
+    def inner(t):
+        return t * 2.0
+    inner(x)
+    return np.sum(inner(x) * x)
+
+
+def called_in_assert(x):
+    def inner(t):
+        return np.sum(t * t)
+    assert inner(x) >= 0.0
+    return np.sum(inner(x) * x)
+
+
+INLINED = [called_as_statement, called_in_assert, closure, late_binding, scope_of_definition, default_at_def, lambda_default_at_def,
            default_overridden, keyword_only, keyword_only_required, positional_only, inner_shadows_outer_fn,
            param_shadows_fn, local_name_shadows_outer, called_in_test, called_in_loop, called_in_comprehension,
            nested_with_loop_and_branch, nested_calls_helper_with_literal, defined_in_branch_called_there,
@@ -386,3 +400,9 @@ def test_arguments_evaluated_in_the_order_written(mode):
         value, got = got
         np.testing.assert_allclose(got, expected, rtol=1e-6)
     np.testing.assert_allclose(value, argument_order(X3), rtol=1e-12)
+
+
+def test_inlined_call_as_a_statement_leaves_no_bare_name():
+    source = tg.grad(called_as_statement).source
+    body = [line.strip() for line in source.splitlines()]
+    assert not any(line.isidentifier() for line in body), source
