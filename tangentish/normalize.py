@@ -433,7 +433,7 @@ class Normalizer(FlowNormalizer, Desugar):
         return gast.Call(func=func, args=args, keywords=keywords)
 
     def call_argument(self, expr, param: Optional[str]):
-        """One argument of a user call: a name, a constant, or an inline shape query."""
+        """One argument of a user call: a name, a constant, or an inline shape query (``len(x)``)."""
         if isinstance(expr, (gast.List, gast.Tuple, gast.Dict)) and not syntax.is_constant_expr(expr):
             return self.literal(expr, param or "arg")
         if isinstance(expr, gast.Starred):
@@ -516,8 +516,8 @@ class _Renamer(gast.NodeTransformer):
             if self.conditional or not self.inline:
                 raise self.n.parsed.error(
                     f"cannot differentiate the call to `{func.id}` here: it is inlined where it is called, "
-                    "and here it would run only sometimes (inside `and`/`or`, a conditional expression, a "
-                    "comprehension, a lambda or a while test)", self.n.current,
+                    "and here (inside `and`/`or`, a conditional expression, a comprehension, a lambda or a "
+                    "`while` test) it may run more or fewer times than once", self.n.current,
                     hint=f"assign `{func.id}(...)` to a name on its own line first.")
             return self.n.atom(node)
         return self.generic_visit(node)
@@ -542,7 +542,8 @@ class _Renamer(gast.NodeTransformer):
 
     def visit_Lambda(self, node):
         a = node.args
-        node.args.defaults = [self.visit(d) for d in a.defaults]
+        a.defaults = [self.visit(d) for d in a.defaults]
+        a.kw_defaults = [self.visit(d) if d is not None else None for d in a.kw_defaults]
         params = {p.id for p in a.posonlyargs + a.args + a.kwonlyargs}
         params |= {p.id for p in (a.vararg, a.kwarg) if p is not None}
         self.bound.append(params)

@@ -291,7 +291,7 @@ class FlowNormalizer:
         else:
             cond = self.namer.fresh("cond")
             self.defined.add(cond)
-            self.emit(syntax.assign(cond, self.rename(stmt.test)))
+            self.emit(syntax.assign(cond, self.rename(stmt.test, inline=False)))   # (it is read again below)
             test = syntax.name(cond)
 
             def retest():
