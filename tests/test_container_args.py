@@ -48,6 +48,10 @@ def pair(p, q):
     return p[0] * q[1] + p[1] * q[0]
 
 
+def with_container_default(seq, weights=(2.0, 0.5)):
+    return weights[0] * seq[0] + weights[1] * seq[1]
+
+
 def outer_helper(seq):
     return total([seq[0] * seq[1], np.sin(seq[0])])
 
@@ -155,6 +159,18 @@ def lit_same_name_twice(x):
     return np.sum(total([x, x]))
 
 
+def lit_callee_container_default(x):
+    return np.sum(with_container_default([x, np.sin(x)]))
+
+
+def lit_caller_container_default(x, scales=(3.0, -1.0)):
+    return np.sum(with_container_default((x * scales[0], x), weights=[scales[1], x]))
+
+
+def lit_of_literals(x):
+    return np.sum(nested([(x, {"a": x * x}["a"]), [np.exp(x), 1.0]]) * total(({"a": x}["a"], (x,)[0])))
+
+
 def mlp(W1, b1, W2, b2, X):
     return np.sum(predict([(W1, b1), (W2, b2)], X) ** 2)
 
@@ -182,6 +198,9 @@ CASES = [
     (lit_starred_element, (X3,), (0,)),
     (lit_same_name_twice, (X3,), (0,)),
     (lit_list, (0.7,), (0,)),
+    (lit_callee_container_default, (X3,), (0,)),
+    (lit_caller_container_default, (X3,), (0,)),
+    (lit_of_literals, (X3,), (0,)),
     (mlp, MLP_ARGS, (0, 1, 2, 3)),
 ]
 IDS = [f"{f.__name__}-{i}" for i, (f, _, _) in enumerate(CASES)]
