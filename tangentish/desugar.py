@@ -48,6 +48,7 @@ class Desugar:
                                     f"`{syntax.to_source(target)}`", self.current,
                                     hint="index one local array: z[i, j] = v.")
         owner = target.value.id
+        self.not_borrowed(owner, f"a write into `{owner}`", f"{owner} = {owner}.copy() first")
         if self.env.get(owner) in self.params and owner in self.params:
             raise self.parsed.error(f"cannot differentiate a write into the argument `{owner}`: "
                                     "it would change the caller's array in place", self.current,
@@ -137,10 +138,29 @@ class Desugar:
         owner = call.func.value.id
         if len(call.args) != 1 or call.keywords:
             raise self.parsed.error("append() takes one argument", stmt)
+        self.not_borrowed(owner, f"`{owner}.append(...)`", f"{owner} = [*{owner}, value]")
+        if owner in self.aliases.shared:
+            raise self.parsed.error(f"cannot differentiate `{owner}.append(...)`: `{owner}` may share its list "
+                                    "with another variable, which would change too", self.current,
+                                    hint=f"build a new list instead: {owner} = [*{owner}, value].")
         value = self.atom(call.args[0])
         old = self.load(owner)
         listed = gast.List(elts=[gast.Starred(value=old, ctx=gast.Load()), value], ctx=gast.Load())
         self.emit(syntax.assign(self.new_name(owner), listed))
+
+    def not_borrowed(self, user_name: str, what: str, fix: str) -> None:
+        """Refuse an in-place change, inside an inlined call, of a value the caller can see.
+
+        The inlined body works on the caller's objects (its arguments, the
+        enclosing function's variables); our copy-and-write would leave the
+        caller's unchanged, where Python changes them.
+        """
+        if self.scopes and self.env.get(user_name) in self.borrowed[-1]:
+            raise self.parsed.error(
+                f"cannot differentiate {what} inside the inlined function `{self.inlined[-1]}`: "
+                f"`{user_name}` is its argument or a variable of the function that calls it, and Python "
+                "would change the caller's value in place, which the derivative would not see",
+                self.current, hint=f"work on a copy ({fix}) and return the result.")
 
     # -- functions of the function's own ------------------------------------------
     def define_local(self, name: str, node) -> None:
@@ -255,6 +275,8 @@ class Desugar:
                 self.env[p] = v.id
             else:
                 self.emit(syntax.assign(self.new_name(p), v))
+        self.borrowed.append(set(self.env.values()))
+        self.inlined.append(name_called)
         self.inlining.add(id(node))
         try:
             if isinstance(node, gast.Lambda):
@@ -270,6 +292,8 @@ class Desugar:
         finally:
             self.inlining.discard(id(node))
             self.scopes.pop()
+            self.borrowed.pop()
+            self.inlined.pop()
         self.env, self.local_fns, self.frozen = saved, saved_fns, saved_frozen
         return result
 

@@ -111,6 +111,8 @@ class Normalizer(FlowNormalizer, Desugar):
         self.break_checks: set = set()
         self.local_fns: Dict[str, object] = {}    # lambdas and defs of the function's own (desugar.LocalFn)
         self.scopes: List[tuple] = []               # (env, local_fns) of each scope an inlined call left
+        self.borrowed: List[set] = []               # per inlined call: the names it sees from outside
+        self.inlined: List[str] = []                # per inlined call: the function's name
         self.inlining: set = set()
         self.aliases = Aliases(params)               # who may share an array, for in-place updates
         self.pending: List[set] = []                 # per enclosing loop: names it assigns, not yet bound
@@ -213,6 +215,9 @@ class Normalizer(FlowNormalizer, Desugar):
             raise self.parsed.error("cannot differentiate an in-place update of "
                                     f"`{syntax.to_source(stmt.target)}` yet", stmt,
                                     hint="write it as a new assignment.")
+        op = syntax.to_source(stmt).split()[1]
+        self.not_borrowed(stmt.target.id, f"`{stmt.target.id} {op} ...`",
+                          f"{stmt.target.id} = {stmt.target.id} {op[:-1]} ...")
         if stmt.target.id in self.aliases.shared:
             name, op = stmt.target.id, syntax.to_source(stmt).split()[1]
             raise self.parsed.error(f"cannot differentiate `{name} {op} ...`: `{name}` may share its "

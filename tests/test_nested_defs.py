@@ -198,7 +198,17 @@ def called_in_assert(x):
     return np.sum(inner(x) * x)
 
 
-INLINED = [called_as_statement, called_in_assert, closure, late_binding, scope_of_definition, default_at_def, lambda_default_at_def,
+def works_on_own_copy(x):
+    def set_first(z, v):
+        z = np.stack([z, 2.0 * z])   # a new array of its own: changing it in place is fine
+        z[0] = v
+        z += 1.0
+        return z
+    y = x * 1.0
+    w = set_first(y, 5.0 * np.sum(x))
+    return np.sum(y * w)
+
+INLINED = [works_on_own_copy, called_as_statement, called_in_assert, closure, late_binding, scope_of_definition, default_at_def, lambda_default_at_def,
            default_overridden, keyword_only, keyword_only_required, positional_only, inner_shadows_outer_fn,
            param_shadows_fn, local_name_shadows_outer, called_in_test, called_in_loop, called_in_comprehension,
            nested_with_loop_and_branch, nested_calls_helper_with_literal, defined_in_branch_called_there,
@@ -338,7 +348,71 @@ def decorated(x):
     return np.sum(inner(x))
 
 
+def appends_to_argument(x):
+    def add(xs, v):
+        xs.append(v)
+    ys = [x]
+    add(ys, 2.0 * x)
+    return np.sum(ys[0] * ys[-1])
+
+
+def appends_to_enclosing(x):
+    ys = [x]
+    def add(v):
+        ys.append(v)
+    add(2.0 * x)
+    return np.sum(ys[0] * ys[-1])
+
+
+def writes_into_argument(x):
+    def set_first(z, v):
+        z[0] = v
+    y = x * 1.0
+    set_first(y, 5.0 * x[1])
+    return np.sum(y * y)
+
+
+def writes_into_enclosing_dict(x):
+    d = {"a": 1.0}
+    def put(v):
+        d["a"] = v
+    put(x)
+    return np.sum(d["a"] * x)
+
+
+def augments_argument(x):
+    def bump(z):
+        z *= 2.0
+        return z
+    y = x * 1.0
+    w = bump(y)
+    return np.sum(y * w)
+
+
+def writes_into_alias_of_argument(x):
+    def set_first(z, v):
+        w = z
+        w[0] = v
+    y = x * 1.0
+    set_first(y, 5.0 * x[1])
+    return np.sum(y * y)
+
+
+def appends_to_alias(x):
+    a = [x]
+    b = a
+    b.append(2.0 * x)
+    return np.sum(a[-1])
+
+
 REFUSED = [
+    (appends_to_argument, "xs.append(v)", "`xs.append(...)` inside the inlined function `add`"),
+    (appends_to_enclosing, "ys.append(v)", "`ys.append(...)` inside the inlined function `add`"),
+    (writes_into_argument, "z[0] = v", "a write into `z` inside the inlined function `set_first`"),
+    (writes_into_enclosing_dict, "d[\"a\"] = v", "a write into `d` inside the inlined function `put`"),
+    (augments_argument, "z *= 2.0", "`z *= ...` inside the inlined function `bump`"),
+    (writes_into_alias_of_argument, "w[0] = v", "may share its array"),
+    (appends_to_alias, "b.append(2.0 * x)", "may share its list"),
     (value_in_list, "fs = [inner]", "`inner` used as a value"),
     (value_returned, "return g", "`g` used as a value"),
     (value_to_scipy, "scipy.optimize.minimize_scalar(inner)", "`inner` used as a value"),
