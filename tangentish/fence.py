@@ -120,3 +120,147 @@ def _carries_nothing(arg, locals_) -> bool:
     if isinstance(arg, gast.Call):
         return isinstance(arg.func, gast.Name) and arg.func.id == "len" and arg.func.id not in locals_
     return False
+
+
+#: methods that change their object in place (``append`` too, which a function's own code may use)
+_IN_PLACE_METHODS = {"append", "extend", "insert", "pop", "remove", "sort", "reverse", "clear", "update",
+                     "setdefault", "popitem", "fill", "resize", "put", "itemset", "setflags"}
+_mutated_cache: "weakref.WeakKeyDictionary" = None
+
+
+def mutated_parameters(fn, _depth: int = 0) -> dict:
+    """``{parameter: line}`` for the parameters user function ``fn`` changes in place.
+
+    ``xs.append(v)``, ``z[0] = v``, ``z += v`` (in place for an array),
+    ``out=z``, ``np.copyto(z, ...)``, also through a name bound to it
+    (``w = z``, ``for row in z``) or a user function it passes it to.  The
+    caller's copy of such an argument changes under it, which its derivative
+    cannot follow.  Read from the source only; unreadable source gives ``{}``.
+    """
+    global _mutated_cache
+    import weakref
+    if _mutated_cache is None:
+        _mutated_cache = weakref.WeakKeyDictionary()
+    try:
+        if fn in _mutated_cache:
+            return _mutated_cache[fn]
+    except TypeError:
+        return {}
+    from .errors import TransformError
+    from .parse import parse
+    try:
+        parsed = parse(fn)
+    except TransformError:
+        return {}
+    _mutated_cache[fn] = {}   # (a recursive call: nothing more found through it)
+    found = _scan_mutations(parsed, _depth)
+    try:
+        _mutated_cache[fn] = found
+    except TypeError:
+        pass
+    return found
+
+
+def _scan_mutations(parsed, depth: int) -> dict:
+    import inspect
+
+    from .aliasing import IN_PLACE_FUNCTIONS
+    from .resolve import Resolver
+    args = parsed.node.args
+    params = [a.id for a in args.posonlyargs + args.args + args.kwonlyargs]
+    root = {p: p for p in params}   # local name -> the parameter whose object it may be now
+
+    def bind(stmts, top):
+        """In source order: ``w = z`` makes ``w`` z's; ``z = z.copy()`` at the top level frees ``z``."""
+        for stmt in stmts:
+            if isinstance(stmt, gast.Assign):
+                base = _base_name(stmt.value)
+                for t in stmt.targets:
+                    names = [t.id] if isinstance(t, gast.Name) else [n.id for n in gast.walk(t)
+                                                                     if isinstance(n, gast.Name)
+                                                                     and isinstance(n.ctx, gast.Store)]
+                    for name in names:
+                        if base in root:   # (a, b = z: both may be z's)
+                            root[name] = root[base]
+                        elif top and isinstance(t, gast.Name):
+                            root.pop(name, None)
+            elif isinstance(stmt, gast.For) and _base_name(stmt.iter) in root:
+                for t in gast.walk(stmt.target):
+                    if isinstance(t, gast.Name):
+                        root[t.id] = root[_base_name(stmt.iter)]
+            scan(stmt)
+            for field in ("body", "orelse"):
+                inner = getattr(stmt, field, None)
+                if isinstance(inner, list) and not isinstance(stmt, (gast.FunctionDef, gast.Lambda)):
+                    bind(inner, False)
+                    if isinstance(stmt, (gast.For, gast.While)):
+                        bind(inner, False)   # a second iteration sees the first one's names
+
+    def scan(stmt):
+        """The changes ``stmt`` itself makes (not its nested blocks, which bind() visits)."""
+        nodes = [stmt] if not hasattr(stmt, "body") or isinstance(stmt, gast.FunctionDef) else \
+            [getattr(stmt, f) for f in ("test", "iter", "target") if getattr(stmt, f, None) is not None]
+        for node in nodes:
+            for n in gast.walk(node):
+                check(n)
+
+    found = {}
+
+    def hit(name, node):
+        if name in root and root[name] not in found:
+            where = parsed.where(node)
+            found[root[name]] = f"{where['function']}, line {where['lineno']}"
+
+    resolver = [None]
+
+    def check(n):
+        if isinstance(n, (gast.Assign, gast.AugAssign)):
+            for t in (n.targets if isinstance(n, gast.Assign) else [n.target]):
+                if isinstance(t, gast.Subscript) or (isinstance(n, gast.AugAssign) and isinstance(t, gast.Name)):
+                    hit(_base_name(t), n)
+        elif isinstance(n, gast.Call):
+            func = n.func
+            if isinstance(func, gast.Attribute) and func.attr in _IN_PLACE_METHODS:
+                hit(_base_name(func.value), n)
+            for k in n.keywords:
+                if k.arg == "out":
+                    for t in gast.walk(k.value):
+                        if isinstance(t, gast.Name):
+                            hit(t.id, n)
+            if not n.args or all(_base_name(a) not in root for a in n.args + [k.value for k in n.keywords]):
+                return
+            if resolver[0] is None:
+                resolver[0] = Resolver(parsed.namespace, syntax_names(parsed.node) | set(params))
+            obj = resolver[0].lookup(func)
+            try:
+                if obj in IN_PLACE_FUNCTIONS:
+                    hit(_base_name(n.args[0]), n)
+                    return
+            except TypeError:
+                pass
+            op = resolver[0].op_of(n)
+            if op.kind != "user" or depth >= 8:
+                return
+            inner = mutated_parameters(op.key, depth + 1)
+            if not inner:
+                return
+            try:
+                bound = inspect.signature(op.key).bind_partial(*n.args, **{k.arg: k.value for k in n.keywords
+                                                                           if k.arg})
+            except (TypeError, ValueError):
+                return
+            for p, node in bound.arguments.items():
+                if p in inner and isinstance(node, gast.AST):
+                    hit(_base_name(node), n)
+    bind(parsed.node.body, True)
+    return found
+
+
+def _base_name(node):
+    while isinstance(node, (gast.Subscript, gast.Attribute, gast.Starred)):
+        node = node.value
+    return node.id if isinstance(node, gast.Name) else None
+
+
+def syntax_names(fn_node) -> set:
+    return {n.id for n in gast.walk(fn_node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}

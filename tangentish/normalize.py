@@ -259,6 +259,12 @@ class Normalizer(FlowNormalizer, Desugar):
             raise self.parsed.error(f"cannot differentiate `{what}`: it writes into an array in place "
                                     f"({writes}), which the derivative would not see", stmt,
                                     hint=IN_PLACE_HINTS.get(writes, "compute a new array and assign it to a name."))
+        if isinstance(call, gast.Call) and not (isinstance(call.func, gast.Name) and call.func.id in self.local_fns):
+            call = spread(call)
+            callee = self.user_callee(self.rename(call.func), call)
+            if callee is not None:
+                self.check_not_mutated(call.func, callee, bound_arguments(
+                    callee, call.args, {k.arg: k.value for k in call.keywords if k.arg}))
         value = self.rename(stmt.value)
         if not isinstance(value, (gast.Name, gast.Constant)):   # inner(x) inlined: its body is emitted
             self.emit(gast.Expr(value=value))
@@ -431,11 +437,30 @@ class Normalizer(FlowNormalizer, Desugar):
         elements then get theirs through the container's own rule.
         """
         bound = bound_arguments(callee, call.args, {k.arg: k.value for k in call.keywords if k.arg})
+        self.check_not_mutated(func, callee, bound)
         param = {id(node): p for p, node in (bound or [])}
         args = [self.call_argument(a, param.get(id(a))) for a in call.args]
         keywords = [gast.keyword(arg=k.arg, value=self.call_argument(k.value, param.get(id(k.value), k.arg)))
                     for k in call.keywords]
         return gast.Call(func=func, args=args, keywords=keywords)
+
+    def check_not_mutated(self, func, callee, bound) -> None:
+        """Refuse passing a variable to a user function that changes that argument in place (`fence.mutated_parameters`).
+
+        The forward sweep runs the user's function, which changes the
+        caller's list or array under it; the derivative, reading the user's
+        code one value per name, would not see the change.
+        """
+        changed = fence.mutated_parameters(callee)
+        for p, node in (bound or []):
+            if p in changed and isinstance(node, gast.Name):
+                name = syntax.to_source(func).strip()
+                line = f" ({changed[p]})"
+                raise self.parsed.error(
+                    f"cannot differentiate the call to `{name}`: it changes its argument `{p}` in place{line}, "
+                    f"so `{node.id}` here changes under the derivative, which would not see it", self.current,
+                    hint=f"have `{name}` build and return a new value (e.g. {p} = [*{p}, v] or {p} = {p}.copy()), "
+                         f"and assign it: {node.id} = {name}(...).")
 
     def call_argument(self, expr, param: Optional[str]):
         """One argument of a user call: a name, a constant, or an inline shape query (``len(x)``)."""

@@ -341,3 +341,85 @@ def test_active_literal_to_a_keyword_only_parameter_is_refused(mode):
             tg.grad(lit_keyword_only)(X3)
         else:
             tg.jvp(lit_keyword_only)(X3, Y3)
+
+
+# -- a user function that changes its argument in place: refused at the call -----------------
+def append_to(xs, v):
+    xs.append(v)
+
+
+def set_first(z, v):
+    w = z
+    w[0] = v
+    return 0.0
+
+
+def scale_in_place(z):
+    z *= 2.0
+    return z
+
+
+def passes_it_on(xs, v):
+    append_to(xs, v)
+    return 0.0
+
+
+def copy_then_change(z, v):
+    z = z.copy()
+    z[0] = v
+    return z
+
+
+def mut_bare_append(x):
+    ys = [x]
+    append_to(ys, 2.0 * x)
+    return np.sum(ys[0] * ys[-1])
+
+
+def mut_item_write_through_alias(x):
+    y = x * 1.0
+    r = set_first(y, 5.0 * x[1])
+    return np.sum(y * y) + r
+
+
+def mut_augmented(x):
+    y = x * 1.0
+    w = scale_in_place(y)
+    return np.sum(y * w)
+
+
+def mut_two_deep(x):
+    ys = [x]
+    passes_it_on(ys, 2.0 * x)
+    return np.sum(ys[-1])
+
+
+MUTATING = [(mut_bare_append, "append_to(ys, 2.0 * x)", "`xs` in place"),
+            (mut_item_write_through_alias, "set_first(y, 5.0 * x[1])", "`z` in place"),
+            (mut_augmented, "scale_in_place(y)", "`z` in place"),
+            (mut_two_deep, "passes_it_on(ys, 2.0 * x)", "`xs` in place")]
+
+
+@pytest.mark.parametrize("mode", ["grad", "vjp", "jvp"])
+@pytest.mark.parametrize("f, line, message", MUTATING, ids=[m[0].__name__ for m in MUTATING])
+def test_callee_changing_its_argument_in_place_is_refused(f, line, message, mode):
+    """These gave silently wrong numbers: the forward sweep ran the change, the derivative did not see it."""
+    with pytest.raises(tg.TransformError) as info:
+        if mode == "grad":
+            tg.grad(f)(X3)
+        elif mode == "vjp":
+            tg.vjp(f)(X3)[1](1.0)
+        else:
+            tg.jvp(f)(X3, Y3)
+    assert message in str(info.value) and line in str(info.value)
+    assert info.value.filename == __file__
+
+
+def test_callee_changing_its_own_copy_is_differentiated():
+    def f(x):
+        y = x * 1.0
+        w = copy_then_change(y, 5.0 * x[1])
+        return np.sum(y * w)
+    np.testing.assert_allclose(tg.grad(f)(X3), numerical_grad(f, (X3,)), rtol=1e-6, atol=1e-8)
+    _, t = tg.jvp(f)(X3, Y3)
+    np.testing.assert_allclose(t, numerical_grad(f, (X3,)) @ Y3, rtol=1e-6, atol=1e-8)
