@@ -14,9 +14,13 @@ and no name is assigned twice in straight-line code (``x = x * 2`` becomes
 ``x_2 = x * 2``), so the backward sweep can read every value the forward sweep
 computed.  Temporaries are named after their primitive (``tanh``, ``prod``);
 the last one of a statement takes the user's target name.  Index expressions,
-comparisons, ``len(x)``, ``x.shape`` and literal arguments stay inline: they
-carry no derivative.  The result is plain Python that computes what the
-user's function computed.
+comparisons, ``len(x)``, ``x.shape`` and literal arguments of rules
+(``np.stack([a, b])``) stay inline: they carry no derivative, or the rule
+reads them.  Every argument of a call to a user function is a name (a
+literal is bound to one named after the parameter: ``seq = [x, prod]``),
+since that call's derivative reaches its arguments through their names;
+`fence.check_call_arguments` checks it.  The result is plain Python that
+computes what the user's function computed.
 """
 from __future__ import annotations
 
@@ -26,13 +30,14 @@ from typing import Dict, List, Optional
 
 import gast
 
-from . import syntax
+from . import fence, syntax
 from .aliasing import IN_PLACE_HINTS, Aliases, in_place_call
 from .desugar import Desugar
 from .local_imports import bind_import
 from .naming import OPERATOR_NAMES, Namer
 from .normalize_flow import FlowNormalizer, LoopInfo
 from .parse import Parsed
+from .resolve import Resolver, bound_arguments
 from .restructure import restructure
 
 #: methods that change their object in place (``append`` on a local list is supported)
@@ -85,6 +90,7 @@ def normalize(parsed: Parsed) -> Unit:
     defaults = dict(zip(params[len(params) - len(args.defaults):], args.defaults))
     unit = Unit(parsed, node, params, namer, result=n.result, defaults=defaults, origin=n.origin,
                 loops=n.loops, keyword_params=keyword_params)
+    fence.check_call_arguments(unit)
     return unit
 
 
@@ -103,7 +109,10 @@ class Normalizer(FlowNormalizer, Desugar):
         self.params = set(params)
         self.loops: Dict[int, LoopInfo] = {}
         self.break_checks: set = set()
-        self.local_fns: Dict[str, gast.AST] = {}   # lambdas and defs of the function's own
+        self.local_fns: Dict[str, object] = {}    # lambdas and defs of the function's own (desugar.LocalFn)
+        self.scopes: List[tuple] = []               # (env, local_fns) of each scope an inlined call left
+        self.borrowed: List[set] = []               # per inlined call: the names it sees from outside
+        self.inlined: List[str] = []                # per inlined call: the function's name
         self.inlining: set = set()
         self.aliases = Aliases(params)               # who may share an array, for in-place updates
         self.pending: List[set] = []                 # per enclosing loop: names it assigns, not yet bound
@@ -147,13 +156,12 @@ class Normalizer(FlowNormalizer, Desugar):
             return
         target = stmt.targets[0]
         if isinstance(target, gast.Name) and isinstance(stmt.value, gast.Lambda):
-            self.local_fns[target.id] = stmt.value
+            self.define_local(target.id, stmt.value)
             return
         if isinstance(target, gast.Subscript):
             self.write_item(target, stmt.value)
             return
         if isinstance(target, gast.Name):
-            self.local_fns.pop(target.id, None)
             value = self.simple(stmt.value, hint=target.id)
             self.emit(syntax.assign(self.new_name(target.id), value))
             self.aliases.assigned({target.id}, stmt.value, set(self.env))
@@ -192,7 +200,11 @@ class Normalizer(FlowNormalizer, Desugar):
                                 self.current, hint="assign to plain names.")
 
     def visit_FunctionDef(self, stmt):
-        self.local_fns[stmt.name] = stmt
+        if stmt.decorator_list:
+            raise self.parsed.error(f"cannot differentiate through the decorated function `{stmt.name}` "
+                                    "defined inside the function", stmt,
+                                    hint="define it at module level, or call the decorator's result by hand.")
+        self.define_local(stmt.name, stmt)
 
     def visit_AugAssign(self, stmt):
         if isinstance(stmt.target, gast.Subscript):
@@ -203,6 +215,9 @@ class Normalizer(FlowNormalizer, Desugar):
             raise self.parsed.error("cannot differentiate an in-place update of "
                                     f"`{syntax.to_source(stmt.target)}` yet", stmt,
                                     hint="write it as a new assignment.")
+        op = syntax.to_source(stmt).split()[1]
+        self.not_borrowed(stmt.target.id, f"`{stmt.target.id} {op} ...`",
+                          f"{stmt.target.id} = {stmt.target.id} {op[:-1]} ...")
         if stmt.target.id in self.aliases.shared:
             name, op = stmt.target.id, syntax.to_source(stmt).split()[1]
             raise self.parsed.error(f"cannot differentiate `{name} {op} ...`: `{name}` may share its "
@@ -244,7 +259,15 @@ class Normalizer(FlowNormalizer, Desugar):
             raise self.parsed.error(f"cannot differentiate `{what}`: it writes into an array in place "
                                     f"({writes}), which the derivative would not see", stmt,
                                     hint=IN_PLACE_HINTS.get(writes, "compute a new array and assign it to a name."))
-        self.emit(gast.Expr(value=self.rename(stmt.value)))
+        if isinstance(call, gast.Call) and not (isinstance(call.func, gast.Name) and call.func.id in self.local_fns):
+            call = spread(call)
+            callee = self.user_callee(self.rename(call.func), call)
+            if callee is not None:
+                self.check_not_mutated(call.func, callee, bound_arguments(
+                    callee, call.args, {k.arg: k.value for k in call.keywords if k.arg}))
+        value = self.rename(stmt.value)
+        if not isinstance(value, (gast.Name, gast.Constant)):   # inner(x) inlined: its body is emitted
+            self.emit(gast.Expr(value=value))
 
     def visit_AnnAssign(self, stmt):
         """``y: float = x * 2`` is ``y = x * 2``; a bare ``y: float`` does nothing."""
@@ -270,6 +293,7 @@ class Normalizer(FlowNormalizer, Desugar):
     # -- names ----------------------------------------------------------------
     def new_name(self, user_name: str) -> str:
         """The name a (re)assignment of ``user_name`` writes to."""
+        self.local_fns.pop(user_name, None)   # a variable now, no longer a function of ours
         if user_name not in self.defined:
             self.defined.add(user_name)
             self.env[user_name] = user_name
@@ -280,6 +304,8 @@ class Normalizer(FlowNormalizer, Desugar):
         return new
 
     def load(self, user_name: str, node=None) -> gast.Name:
+        if user_name in self.local_fns:
+            self.local_fn_as_value(user_name)
         if user_name not in self.env:
             self._not_yet(user_name)
         return syntax.name(self.env.get(user_name, user_name))
@@ -292,16 +318,14 @@ class Normalizer(FlowNormalizer, Desugar):
                 "loop, so it carries a value from one iteration to the next without one to start "
                 "from", self.current, hint=f"give `{user_name}` a value before the loop.")
 
-    def rename(self, expr):
-        """``expr`` with every local variable read under its current name."""
-        expr = syntax.copy_node(expr)
-        for n in gast.walk(expr):
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
-                if n.id in self.env:
-                    n.id = self.env[n.id]
-                else:
-                    self._not_yet(n.id)
-        return expr
+    def rename(self, expr, inline: bool = True):
+        """``expr`` with every local variable read under its current name.
+
+        Names bound inside it (a lambda's parameters, a comprehension's
+        targets) are left alone; a call of a function of our own in it is
+        inlined first (``inline``), where it runs unconditionally.
+        """
+        return _Renamer(self, inline).visit(syntax.copy_node(expr))
 
     # -- expressions ----------------------------------------------------------
     def atom(self, expr, hint: Optional[str] = None):
@@ -358,13 +382,16 @@ class Normalizer(FlowNormalizer, Desugar):
             if thawed is not None:
                 return thawed
             func = expr.func
-            if (isinstance(func, gast.Name) and func.id in self.local_fns
-                    and self.env.get(func.id) is None):
-                return self.inline(self.local_fns[func.id], expr, hint)
+            if isinstance(func, gast.Name) and func.id in self.local_fns:
+                return self.inline(self.local_fn(func.id), spread(expr), hint)
+            expr = spread(expr)
             if isinstance(func, gast.Attribute) and not self._is_global(func):
                 func = gast.Attribute(value=self.atom(func.value), attr=func.attr, ctx=gast.Load())
             else:
                 func = self.rename(func)
+            user = self.user_callee(func, expr)
+            if user is not None:
+                return self.user_call(func, expr, user)
             args = [self.arg(a) for a in expr.args]
             keywords = [gast.keyword(arg=k.arg, value=self.arg(k.value)) for k in expr.keywords]
             return gast.Call(func=func, args=args, keywords=keywords)
@@ -394,6 +421,74 @@ class Normalizer(FlowNormalizer, Desugar):
         raise self.parsed.error(f"cannot differentiate through {construct} yet", self.current,
                                 hint="compute it in separate assignments.")
 
+    # -- calls of user functions ------------------------------------------------
+    def user_callee(self, func, call):
+        """The user function ``func(...)`` calls (differentiated through its own derivative), or None."""
+        locals_ = set(self.env) | set(self.env.values()) | self.defined
+        probe = gast.Call(func=func, args=call.args, keywords=call.keywords)
+        op = Resolver(self.parsed.namespace, locals_).op_of(probe)
+        return op.key if op.kind == "user" else None
+
+    def user_call(self, func, call, callee):
+        """``g([x, 2 * x], k=(a, b))``: every argument a name, literals bound to the parameter's name.
+
+        The derivative of a user call gives adjoints (and reads tangents) of
+        named arguments only, so ``seq = [x, prod]; g(seq)``: the literal's
+        elements then get theirs through the container's own rule.
+        """
+        bound = bound_arguments(callee, call.args, {k.arg: k.value for k in call.keywords if k.arg})
+        self.check_not_mutated(func, callee, bound)
+        param = {id(node): p for p, node in (bound or [])}
+        args = [self.call_argument(a, param.get(id(a))) for a in call.args]
+        keywords = [gast.keyword(arg=k.arg, value=self.call_argument(k.value, param.get(id(k.value), k.arg)))
+                    for k in call.keywords]
+        return gast.Call(func=func, args=args, keywords=keywords)
+
+    def check_not_mutated(self, func, callee, bound) -> None:
+        """Refuse passing a variable to a user function that changes that argument in place (`fence.mutated_parameters`).
+
+        The forward sweep runs the user's function, which changes the
+        caller's list or array under it; the derivative, reading the user's
+        code one value per name, would not see the change.
+        """
+        changed = fence.mutated_parameters(callee)
+        for p, node in (bound or []):
+            if p in changed and isinstance(node, gast.Name):
+                name = syntax.to_source(func).strip()
+                line = f" ({changed[p]})"
+                raise self.parsed.error(
+                    f"cannot differentiate the call to `{name}`: it changes its argument `{p}` in place{line}, "
+                    f"so `{node.id}` here changes under the derivative, which would not see it", self.current,
+                    hint=f"have `{name}` build and return a new value (e.g. {p} = [*{p}, v] or {p} = {p}.copy()), "
+                         f"and assign it: {node.id} = {name}(...).")
+
+    def call_argument(self, expr, param: Optional[str]):
+        """One argument of a user call: a name, a constant, or an inline shape query (``len(x)``)."""
+        if isinstance(expr, (gast.List, gast.Tuple, gast.Dict)) and not syntax.is_constant_expr(expr):
+            return self.literal(expr, param or "arg")
+        if isinstance(expr, gast.Starred):
+            return gast.Starred(value=self.atom(expr.value), ctx=gast.Load())
+        return self.atom(expr)
+
+    def literal(self, expr, base: str) -> gast.Name:
+        """A container literal bound to a name of its own (``params = [params_0, params_1]``)."""
+        def part(e, label):
+            if isinstance(e, (gast.List, gast.Tuple, gast.Dict)) and not syntax.is_constant_expr(e):
+                return self.literal(e, f"{base}_{label}")
+            return self.atom(e)
+        if isinstance(expr, gast.Dict):
+            value = gast.Dict(keys=[self.rename(k) if k is not None else None for k in expr.keys],
+                              values=[part(v, _index_label(k) if k is not None else "i")
+                                      for k, v in zip(expr.keys, expr.values)])
+        else:
+            value = type(expr)(elts=[gast.Starred(value=self.atom(e.value), ctx=gast.Load())
+                                     if isinstance(e, gast.Starred) else part(e, str(i))
+                                     for i, e in enumerate(expr.elts)], ctx=gast.Load())
+        name = self.namer.fresh(base)
+        self.defined.add(name)
+        self.emit(syntax.assign(name, value))
+        return syntax.name(name)
+
     def arg(self, expr):
         """Call arguments: atoms, but literal lists/tuples of atoms stay literal."""
         if isinstance(expr, (gast.List, gast.Tuple)) and not syntax.is_constant_expr(expr):
@@ -420,6 +515,120 @@ class Normalizer(FlowNormalizer, Desugar):
         if isinstance(simple, gast.Compare):
             return "cond"
         return "tmp"
+
+
+class _Renamer(gast.NodeTransformer):
+    """`Normalizer.rename`: reads under their current names, scopes inside the expression respected."""
+
+    def __init__(self, normalizer, inline: bool):
+        self.n = normalizer
+        self.inline = inline
+        self.bound: List[set] = []      # names bound by enclosing lambdas / comprehensions
+        self.conditional = 0            # inside and/or, a if c else b, a lambda or a comprehension
+
+    def is_bound(self, name) -> bool:
+        return any(name in b for b in self.bound)
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, gast.Load) and not self.is_bound(node.id):
+            n = self.n
+            if node.id in n.local_fns:
+                n.local_fn_as_value(node.id)
+            if node.id in n.env:
+                node.id = n.env[node.id]
+            else:
+                n._not_yet(node.id)
+        return node
+
+    def visit_Call(self, node):
+        func = node.func
+        if isinstance(func, gast.Name) and func.id in self.n.local_fns and not self.is_bound(func.id):
+            if self.conditional or not self.inline:
+                raise self.n.parsed.error(
+                    f"cannot differentiate the call to `{func.id}` here: it is inlined where it is called, "
+                    "and here (inside `and`/`or`, a conditional expression, a comprehension, a lambda or a "
+                    "`while` test) it may run more or fewer times than once", self.n.current,
+                    hint=f"assign `{func.id}(...)` to a name on its own line first.")
+            return self.n.atom(node)
+        return self.generic_visit(node)
+
+    def _conditional(self, node):
+        self.conditional += 1
+        try:
+            return self.generic_visit(node)
+        finally:
+            self.conditional -= 1
+
+    def visit_BoolOp(self, node):
+        node.values[0] = self.visit(node.values[0])   # the first operand always runs
+        self.conditional += 1
+        try:
+            node.values[1:] = [self.visit(v) for v in node.values[1:]]
+        finally:
+            self.conditional -= 1
+        return node
+
+    visit_IfExp = _conditional
+
+    def visit_Lambda(self, node):
+        a = node.args
+        a.defaults = [self.visit(d) for d in a.defaults]
+        a.kw_defaults = [self.visit(d) if d is not None else None for d in a.kw_defaults]
+        params = {p.id for p in a.posonlyargs + a.args + a.kwonlyargs}
+        params |= {p.id for p in (a.vararg, a.kwarg) if p is not None}
+        self.bound.append(params)
+        self.conditional += 1
+        try:
+            node.body = self.visit(node.body)
+        finally:
+            self.bound.pop()
+            self.conditional -= 1
+        return node
+
+    def _comprehension(self, node):
+        self.bound.append(set())
+        try:
+            for k, gen in enumerate(node.generators):
+                if k:
+                    self.conditional += 1
+                gen.iter = self.visit(gen.iter)   # the first iterable is read outside the comprehension
+                if not k:
+                    self.conditional += 1
+                self.bound[-1] |= syntax.stored_names(gen.target)
+                gen.ifs = [self.visit(c) for c in gen.ifs]
+            for attr in ("elt", "key", "value"):
+                if getattr(node, attr, None) is not None:
+                    setattr(node, attr, self.visit(getattr(node, attr)))
+        finally:
+            self.conditional -= len(node.generators)
+            self.bound.pop()
+        return node
+
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comprehension
+
+
+def spread(call: gast.Call) -> gast.Call:
+    """``f(*[a, b], **{"k": v})`` as ``f(a, b, k=v)``: the same call, with arguments we can bind."""
+    args = []
+    for a in call.args:
+        if isinstance(a, gast.Starred) and isinstance(a.value, (gast.List, gast.Tuple)):
+            args += a.value.elts
+        else:
+            args.append(a)
+    keywords = []
+    for k in call.keywords:
+        value = k.value
+        if (k.arg is None and isinstance(value, gast.Dict)
+                and all(isinstance(key, gast.Constant) and isinstance(key.value, str) and key.value.isidentifier()
+                        for key in value.keys)
+                and len({key.value for key in value.keys}) == len(value.keys)):
+            keywords += [gast.keyword(arg=key.value, value=v) for key, v in zip(value.keys, value.values)]
+        else:
+            keywords.append(k)
+    if len(args) == len(call.args) and len(keywords) == len(call.keywords) and \
+            all(a is b for a, b in zip(args, call.args)):
+        return call
+    return gast.copy_location(gast.Call(func=call.func, args=args, keywords=keywords), call)
 
 
 def _index_label(index) -> str:

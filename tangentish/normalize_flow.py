@@ -78,11 +78,14 @@ class FlowNormalizer:
         test = self.test_atom(stmt.test)
         before = dict(self.env)
         shared, callers = set(self.aliases.shared), set(self.aliases.callers)
+        fns = dict(self.local_fns)
         body = self.block(stmt.body)
+        fns_body, self.local_fns = self.local_fns, dict(fns)
         env_body, self.env = self.env, dict(before)
         shared_body, self.aliases.shared = self.aliases.shared, shared
         callers_body, self.aliases.callers = self.aliases.callers, callers
         orelse = self.block(stmt.orelse)
+        self.join_local_fns(fns, [fns_body, self.local_fns])
         env_else, self.env = self.env, dict(before)
         self.aliases.shared |= shared_body
         self.aliases.callers |= callers_body   # a copy in one branch only: the other still has the caller's
@@ -138,10 +141,13 @@ class FlowNormalizer:
         pro, self.out = self.out, saved
         self.aliases.in_loop(user_body, set(self.env) | user_assigned(user_body))
         self.pending.append(user_assigned(user_body) - set(self.env))
+        fns = dict(self.local_fns)
+        self.loop_local_fns(user_body)
         try:
             body = pro + self.block(user_body)
         finally:
             self.pending.pop()
+        self.join_local_fns(fns, [fns, self.local_fns])   # the loop may run no iteration
         copies_at = len(body)
         for user, name in carried.items():
             if self.env[user] != name:
@@ -285,12 +291,12 @@ class FlowNormalizer:
         else:
             cond = self.namer.fresh("cond")
             self.defined.add(cond)
-            self.emit(syntax.assign(cond, self.rename(stmt.test)))
+            self.emit(syntax.assign(cond, self.rename(stmt.test, inline=False)))   # (it is read again below)
             test = syntax.name(cond)
 
             def retest():
                 saved, self.env = self.env, dict(top)
-                value = self.rename(stmt.test)
+                value = self.rename(stmt.test, inline=False)
                 self.env = saved
                 return syntax.assign(cond, value)
         body, copies_at = self._loop_body(stmt.body, [], carried, retest)
