@@ -198,6 +198,8 @@ class ForwardTransform:
         if not syntax.loaded_names(stmt.value) & self.nonzero:
             return [], None   # no tangent flows in: np.unique(labels) needs no rule
         what = f"`{op.label}`" if op.label else "this expression"
+        if op.why and not (op.why == "library" and _is_numpy_like(op.key)):   # library code, index objects
+            raise self.error(stmt, *unknown_calls.explain(op, stmt.value, self.resolver, "tangent"))
         if op.key is not None and _is_numpy_like(op.key):
             raise self.error(stmt, f"no forward-mode template for {what} ({_callable_name(op.key)})",
                              f"register a rule with @tangentish.tangent({_callable_name(op.key)}).")

@@ -319,6 +319,8 @@ class ReverseTransform:
     def op_unknown(self, stmt, target, op: Op, out):
         what = f"`{op.label}`" if op.label else "this expression"
         key = op.key
+        if op.why and not (op.why == "library" and _is_numpy_like(op.key)):   # library code, index objects
+            raise self.error(stmt, *unknown_calls.explain(op, stmt.value, self.resolver, "adjoint"))
         if key is not None and hashable(key) and key in registry.UNSUPPORTED:
             message = f"cannot differentiate {what} ({registry.display_name(key)}): {registry.UNSUPPORTED[key]}"
             hint = ("compute it from supported functions (docs/primitives.md lists them), or register "

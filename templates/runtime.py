@@ -12,6 +12,8 @@ import numpy as np
 
 from tangentish.registry import adjoint, d, linear, nondifferentiable, t, tangent
 from tangentish.runtime import (
+    block_of,
+    in_block,
     all_axes,
     axis_sizes,
     balanced_eq,
@@ -386,3 +388,15 @@ nondifferentiable(one_like, ones_like, count, zeros_like, extremum_mask, balance
                   no_derivative, quantile_weights, axis_sizes, all_axes, leading_axes, swap_norm,
                   linspace_weights, repeat_index, tile_reps, einsum_spec, einsum_reduce_spec,
                   tensordot_subscripts, inner_subscripts, kron_subscripts, kron_shape)
+
+
+@linear(block_of)   # linear in g; the arrays give only the blocks' places
+@adjoint(block_of)
+def block_of_adjoint(r, g, k, a, b=None, c=None, e=None, f=None, h=None):
+    d[g] += in_block(d[r], k, a, b=b, c=c, e=e, f=f, h=h)
+
+
+@linear(in_block)
+@adjoint(in_block)
+def in_block_adjoint(r, tk, k, a, b=None, c=None, e=None, f=None, h=None):
+    d[tk] += block_of(d[r], k, a, b=b, c=c, e=e, f=f, h=h)
