@@ -184,7 +184,12 @@ def _integer_result(y) -> bool:
 
 
 def refuse_integer_result(y, api: str = "grad") -> None:
-    """Raise unless ``y`` can carry a derivative: a bool or integer result has none."""
+    """Raise unless ``y`` can carry a derivative: a bool, integer, string or None result has none."""
+    if y is None or isinstance(y, (str, bytes)):
+        from tangentish.errors import TransformError
+        raise TransformError(f"{api} needs a function whose result is a number or an array, but it "
+                             f"returned {'None' if y is None else 'a ' + type(y).__name__}, which has no derivative",
+                             hint="return the value to differentiate.")
     if _integer_result(y) and not INTEGER_WRT.get():
         from tangentish.errors import TransformError
         kind = "a bool" if isinstance(y, (bool, np.bool_)) or getattr(getattr(y, "dtype", None), "kind", "") == "b" \
@@ -238,6 +243,8 @@ def ones_like(y):
 
 def zeros_like(x):
     """A zero adjoint with the structure of ``x``: dicts, lists and tuples included."""
+    if x is None or isinstance(x, (str, bytes)):   # a result (or argument) that has no derivative
+        refuse_integer_result(x, "differentiation")
     if isinstance(x, (dict, list, tuple)):
         return _tree_like(x, [zeros_like(v) for v in (x.values() if isinstance(x, dict) else x)])
     if isinstance(x, (bool, int, float, complex)):
