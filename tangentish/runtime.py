@@ -189,7 +189,7 @@ def refuse_integer_result(y, api: str = "grad") -> None:
         from tangentish.errors import TransformError
         raise TransformError(f"{api} needs a function whose result is a number or an array, but it "
                              f"returned {'None' if y is None else 'a ' + type(y).__name__}, which has no derivative",
-                             hint="return the value to differentiate.")
+                             hint="return the number (or array) to differentiate.")
     if _integer_result(y) and not INTEGER_WRT.get():
         from tangentish.errors import TransformError
         kind = "a bool" if isinstance(y, (bool, np.bool_)) or getattr(getattr(y, "dtype", None), "kind", "") == "b" \
