@@ -99,7 +99,7 @@ def match_input(g, x):
     if dtype is not None and np.issubdtype(dtype, np.floating):
         if np.iscomplexobj(g):
             g = np.real(g)
-        if getattr(g, "dtype", None) != dtype:   # (a GPU or dask array converts itself: no np.asarray)
+        if getattr(g, "dtype", None) is None or g.dtype != dtype:   # (None != float64 is False in NumPy)
             g = g.astype(dtype, copy=False) if hasattr(g, "astype") else np.asarray(g).astype(dtype, copy=False)
         if np.ndim(x) == 0 and isinstance(x, np.generic):
             return g[()]

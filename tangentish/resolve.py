@@ -165,6 +165,12 @@ class Resolver:
         if obj is None:
             return Op("unknown", label=label)
         obj = numpy_equivalent(obj, len(call.args) + len(kwargs))
+        if obj is np.arange and (len(call.args) + len(kwargs) == 1 or "dtype" in kwargs):
+            # arange(stop) counts 0, 1, ...: constant wherever it has a derivative (its rule is for start, step);
+            # with a dtype the values may be rounded: a zero derivative only if integer, else refused
+            if len(call.args) + len(kwargs) == 1:
+                return Op("nondiff", obj, list(call.args), kwargs, label)
+            return Op("unknown", obj, list(call.args), kwargs, label + "(..., dtype=...)")
         if obj in (builtins.max, builtins.min) and len(call.args) == 2 and not kwargs:
             obj = np.maximum if obj is builtins.max else np.minimum
         if callable(getattr(obj, "freeze", None)) and type(obj).__module__.startswith("scipy.stats"):

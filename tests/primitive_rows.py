@@ -318,6 +318,8 @@ ROWS = [
       domains=("real" if dist != "expon" else "gt1", "real" if dist != "expon" else "unit", "pos"))
       for dist in ("expon", "laplace", "cauchy", "logistic")],
     # ---- scipy.linalg ----
+    Row("np.arange", "{0}, 5.0", shapes=(((),),)),
+    Row("np.arange", "{0}, 4.0, {1}", shapes=(((), ()),), domains=("real", "pos")),
     Row("sla.block_diag", "{0}, {1}", shapes=(((2, 2), (3, 3)), ((2,), (3, 1)), ((), (2, 2)))),
     Row("sla.block_diag", "{0}, {1}, {2}", shapes=(((2, 3), (1, 1), (2, 2)),)),
     Row("sla.solve_triangular", "{0}, {1}", shapes=(((3, 3), (3,)), ((3, 3), (3, 2))), domains=("triu", "real")),

@@ -319,3 +319,33 @@ def test_library_location_refuses_then_allow_list_admits(fake_library, monkeypat
     expected = 3.0 * 2 * np.tanh(x) * (1 - np.tanh(x) ** 2)   # by hand
     assert np.allclose(tg.grad(g)(x), expected)
     assert registry.display_name(softsq)
+
+
+# ---- np.arange: differentiable in start and step, constant in stop -----------------------------------
+
+def arange_start(x):
+    return np.sum(np.arange(x, 5.0) ** 2)
+
+
+def arange_step(s):
+    return np.sum(np.arange(0.25, 3.0, s) * 2.0)
+
+
+def arange_stop(x):
+    return np.sum(np.arange(x) * 1.0) + x
+
+
+@pytest.mark.parametrize("f, x", [(arange_start, 2.3), (arange_start, -0.4), (arange_step, 0.7), (arange_stop, 3.5)])
+def test_arange_both_modes_against_finite_differences(f, x):
+    expected = (f(x + 1e-6) - f(x - 1e-6)) / 2e-6
+    assert np.isclose(tg.grad(f)(x), expected, atol=1e-5)
+    assert np.isclose(tg.jvp(f)(x, 1.0)[1], expected, atol=1e-5)
+    value, g = tg.value_and_grad(f)(x)
+    assert np.isclose(value, f(x))
+
+
+def test_arange_with_a_dtype_and_a_differentiated_start_is_refused():
+    def f(x):
+        return np.sum(np.arange(x, 5.0, dtype=np.float32))
+    with pytest.raises(TransformError):
+        tg.grad(f)(1.5)
