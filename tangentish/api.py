@@ -185,10 +185,14 @@ class Transformed:
                 pipeline.reverse_derivative(self.fn, self.wrt, self._mode, tuple(complex_args)), self.target)
         d.refresh()
         token = None
-        for x in self._positions(args, kwargs):
-            if type(x) is not float and integer_valued(x):   # an integer result is then allowed
-                token = INTEGER_WRT.set(True)
+        for a in args:   # (floats first: this runs on every call)
+            if type(a) is not float and integer_valued(a):   # is an integer argument differentiated?
+                if any(integer_valued(x) for x in self._positions(args, kwargs)):
+                    token = INTEGER_WRT.set(True)   # then an integer result is allowed
                 break
+        else:
+            if kwargs and any(integer_valued(x) for x in self._positions(args, kwargs)):
+                token = INTEGER_WRT.set(True)
         try:
             return d.function(*args, **kwargs)
         except TransformError as e:   # raised by a runtime check: point at the user's code

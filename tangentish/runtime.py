@@ -185,6 +185,8 @@ def _integer_result(y) -> bool:
 
 def refuse_integer_result(y, api: str = "grad") -> None:
     """Raise unless ``y`` can carry a derivative: a bool, integer, string or None result has none."""
+    if type(y) is float or getattr(getattr(y, "dtype", None), "kind", None) in ("f", "c"):
+        return   # (the common case, first: this runs on every call)
     if y is None or isinstance(y, (str, bytes)):
         from tangentish.errors import TransformError
         raise TransformError(f"{api} needs a function whose result is a number or an array, but it "
