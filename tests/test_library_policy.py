@@ -349,3 +349,29 @@ def test_arange_with_a_dtype_and_a_differentiated_start_is_refused():
         return np.sum(np.arange(x, 5.0, dtype=np.float32))
     with pytest.raises(TransformError):
         tg.grad(f)(1.5)
+
+
+def test_partial_of_a_library_function_and_other_index_objects_are_refused():
+    import functools
+    circ = functools.partial(scipy.linalg.circulant)
+
+    def f(x):
+        return np.sum(circ(x))
+
+    def g(x):
+        return np.sum(np.index_exp[x][0] * np.mgrid[0:3])
+    for fn in (f,):
+        with pytest.raises(TransformError, match="library code"):
+            tg.grad(fn)(np.ones(3))
+    with pytest.raises(TransformError):
+        tg.grad(g)(np.ones(3))
+
+
+def test_np_r_imported_by_name_and_np_c_of_matrices_in_forward_mode():
+    from numpy import r_
+
+    def f(x):
+        return np.sum(r_[x, x * x] * C6)
+    x, v = rng.normal(size=3), rng.normal(size=3)
+    assert np.allclose(tg.grad(f)(x), fd_grad(f, x), atol=1e-6)
+    assert np.isclose(tg.jvp(f)(x, v)[1], fd_jvp(f, x, v), atol=1e-6)
