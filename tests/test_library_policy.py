@@ -289,7 +289,9 @@ def test_block_diag_hessian_forward_over_reverse():
 
 # ---- the allow-list: a library function's source is read only when listed -------------------------
 
-LIB_SOURCE = "import numpy as np\n\ndef softsq(x):\n    return np.sum(np.tanh(x) ** 2)\n"
+LIB_SOURCE = ("import numpy as np\n\ndef softsq(x):\n    return np.sum(np.tanh(x) ** 2)\n\n\n"
+              "class Layer:\n    def apply(self, x):\n        return np.sum(x * 2.0)\n\n"
+              "    def __call__(self, x):\n        return np.sum(x * 3.0)\n")
 
 
 @pytest.fixture
@@ -375,3 +377,19 @@ def test_np_r_imported_by_name_and_np_c_of_matrices_in_forward_mode():
     x, v = rng.normal(size=3), rng.normal(size=3)
     assert np.allclose(tg.grad(f)(x), fd_grad(f, x), atol=1e-6)
     assert np.isclose(tg.jvp(f)(x, v)[1], fd_jvp(f, x, v), atol=1e-6)
+
+
+def test_methods_and_callable_objects_of_library_classes_are_refused(fake_library):
+    layer = fake_library.Layer()
+
+    def by_method(x):
+        return layer.apply(x)
+
+    def by_call(x):
+        return layer(x)
+    for f in (by_method, by_call):
+        with pytest.raises(TransformError) as e:
+            tg.grad(f)(np.ones(2))
+        assert e.value.lineno == f.__code__.co_firstlineno + 1
+    with pytest.raises(TransformError, match="library code"):
+        tg.grad(layer.apply)(np.ones(2))
