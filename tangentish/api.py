@@ -22,10 +22,16 @@ from .runtime import refuse_integer_result
 from .runtime import untree as _untree
 
 
+_FLOAT_TYPES = frozenset({float, np.float64, np.float32, complex, np.complex128})
+
+
 def integer_valued(x) -> bool:
     """Is ``x`` a bool or integer (or a container holding one)?  Differentiating by it allows an integer result."""
     if type(x) is float:
         return False
+    dtype = getattr(x, "dtype", None)   # arrays and NumPy scalars: their dtype says
+    if dtype is not None and not isinstance(x, (dict, list, tuple)):
+        return getattr(dtype, "kind", "") in "biu"
     if isinstance(x, (bool, int, np.bool_, np.integer)):
         return True
     if isinstance(x, dict):
@@ -186,7 +192,7 @@ class Transformed:
         d.refresh()
         token = None
         for a in args:   # (floats first: this runs on every call)
-            if type(a) is not float and integer_valued(a):   # is an integer argument differentiated?
+            if type(a) not in _FLOAT_TYPES and integer_valued(a):   # is an integer argument differentiated?
                 if any(integer_valued(x) for x in self._positions(args, kwargs)):
                     token = INTEGER_WRT.set(True)   # then an integer result is allowed
                 break

@@ -180,7 +180,8 @@ class ElementwiseGrad(Transformed):
     def __call__(self, *args, **kwargs):
         grads = super().__call__(*args, **kwargs)
         xs = self._positions(args, kwargs)
-        key = tuple((getattr(x, "shape", None), getattr(x, "dtype", None), type(x)) for x in xs)
+        key = [(getattr(x, "shape", None), getattr(x, "dtype", None), type(x)) for x in xs]
+        key = key[0] if len(key) == 1 else tuple(key)
         if key not in self._probed:
             self._probe(args, kwargs, xs, grads if self._many else (grads,))
             self._probed.add(key)
