@@ -218,9 +218,9 @@ class ForwardTransform:
             if op.key in registry.REVERSE:
                 hint += ", or use reverse mode (grad, vjp), for which it has a rule"
             raise self.error(stmt, f"`{op.label}` has no forward-mode rule", hint + ".")
-        filler = templates.Filler(templates.rule(rule_fn), result, op.args, op.kwargs, self.read,
-                                  self.namer, self.bind_global, op.label)
-        try:
+        try:   # (binding the user's arguments to the rule can fail too: at the user's line)
+            filler = templates.Filler(templates.rule(rule_fn), result, op.args, op.kwargs, self.read,
+                                      self.namer, self.bind_global, op.label)
             items = filler.fill()
         except TransformError as e:
             raise self.error(stmt, e.message, e.hint) from None

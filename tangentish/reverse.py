@@ -228,9 +228,9 @@ class ReverseTransform:
             def read(marker, node):   # holomorphic rule at complex values: conj(rule(conj(dz)))
                 found = self.read(marker, node)
                 return syntax.call(conj, [found]) if found is not None else None
-        filler = templates.Filler(rule, target, op.args, op.kwargs, read, self.namer,
-                                  self.bind_global, op.label)
-        try:
+        try:   # (binding the user's arguments to the rule can fail too: at the user's line)
+            filler = templates.Filler(rule, target, op.args, op.kwargs, read, self.namer,
+                                      self.bind_global, op.label)
             items = filler.fill()
         except TransformError as e:
             raise self.error(stmt, e.message, e.hint) from None

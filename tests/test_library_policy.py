@@ -393,3 +393,12 @@ def test_methods_and_callable_objects_of_library_classes_are_refused(fake_librar
         assert e.value.lineno == f.__code__.co_firstlineno + 1
     with pytest.raises(TransformError, match="library code"):
         tg.grad(layer.apply)(np.ones(2))
+
+
+def test_block_diag_of_more_arrays_than_its_rule_takes_is_refused_at_the_user_line():
+    def f(a):
+        return np.sum(scipy.linalg.block_diag(a, a, a, a, a, a, a))
+    for api, extra in ((tg.grad, ()), (tg.jvp, (np.ones((1, 1)),))):
+        with pytest.raises(TransformError, match="too many") as e:
+            api(f)(np.ones((1, 1)), *extra)
+        assert e.value.lineno == f.__code__.co_firstlineno + 1
