@@ -17,8 +17,56 @@ import numpy as np
 
 from . import pipeline
 from .complexity import is_complex_value
-from .errors import TangentishError, TransformError, note_generated_line
+from .errors import INTEGER_WRT, TangentishError, TransformError, note_generated_line
+from .runtime import refuse_integer_result
 from .runtime import untree as _untree
+
+
+_FLOAT_TYPES = frozenset({float, np.float64, np.float32, complex, np.complex128})
+
+
+def integer_valued(x) -> bool:
+    """Is ``x`` a bool or integer (or a container holding one)?  Differentiating by it allows an integer result."""
+    if type(x) is float:
+        return False
+    dtype = getattr(x, "dtype", None)   # arrays and NumPy scalars: their dtype says
+    if dtype is not None and not isinstance(x, (dict, list, tuple)):
+        return getattr(dtype, "kind", "") in "biu"
+    if isinstance(x, (bool, int, np.bool_, np.integer)):
+        return True
+    if isinstance(x, dict):
+        return any(integer_valued(v) for v in x.values())
+    if isinstance(x, (list, tuple)):
+        return any(integer_valued(v) for v in x)
+    dtype = getattr(x, "dtype", None)
+    return dtype is not None and getattr(dtype, "kind", "") in "biu"
+
+
+class integer_scope:
+    """While active, generated code accepts an integer result when one of ``xs`` is integer-valued."""
+
+    def __init__(self, xs):
+        self.on = any(integer_valued(x) for x in xs)
+        self.token = None
+
+    def __enter__(self):
+        if self.on:
+            self.token = INTEGER_WRT.set(True)
+        return self
+
+    def __exit__(self, *exc):
+        if self.token is not None:
+            INTEGER_WRT.reset(self.token)
+        return False
+
+
+def refuse_integer(value, xs, api: str, where: dict) -> None:
+    """A bool or integer result of ``api`` (jvp, vjp, jacobian, ...) is refused at the user's return line."""
+    with integer_scope(xs):
+        try:
+            refuse_integer_result(value, api)
+        except TransformError as e:
+            raise (e.located(**where) if where else e) from None
 
 
 def untree(g, x):
@@ -57,7 +105,7 @@ def match_input(g, x):
     if dtype is not None and np.issubdtype(dtype, np.floating):
         if np.iscomplexobj(g):
             g = np.real(g)
-        if getattr(g, "dtype", None) != dtype:   # (a GPU or dask array converts itself: no np.asarray)
+        if getattr(g, "dtype", None) is None or g.dtype != dtype:   # (None != float64 is False in NumPy)
             g = g.astype(dtype, copy=False) if hasattr(g, "astype") else np.asarray(g).astype(dtype, copy=False)
         if np.ndim(x) == 0 and isinstance(x, np.generic):
             return g[()]
@@ -147,6 +195,15 @@ class Transformed:
     def _run(self, args, kwargs):
         d = self._reverse_for(args)
         d.refresh()
+        token = None
+        for a in args:   # (floats first: this runs on every call)
+            if type(a) not in _FLOAT_TYPES and integer_valued(a):   # is an integer argument differentiated?
+                if any(integer_valued(x) for x in self._positions(args, kwargs)):
+                    token = INTEGER_WRT.set(True)   # then an integer result is allowed
+                break
+        else:
+            if kwargs and any(integer_valued(x) for x in self._positions(args, kwargs)):
+                token = INTEGER_WRT.set(True)
         try:
             return d.function(*args, **kwargs)
         except TransformError as e:   # raised by a runtime check: point at the user's code
@@ -156,6 +213,9 @@ class Transformed:
         except Exception as e:        # e.g. NumPy's shape errors: say which generated line, whose function
             note_generated_line(e, self.fn)
             raise
+        finally:
+            if token is not None:
+                INTEGER_WRT.reset(token)
 
     def __call__(self, *args, **kwargs):
         return self._grads(self._run(args, kwargs), args, kwargs)
@@ -273,11 +333,33 @@ def _as_python(fn):
     return namespace[fn.__name__]
 
 
+def _check_wrt(cls, wrt, options) -> None:
+    """``wrt`` names arguments: positions or names.  ``jvp(f, primals, tangents)`` (JAX's form) is refused."""
+    items = wrt if isinstance(wrt, (list, tuple)) else (wrt,)
+    if all((isinstance(w, int) and not isinstance(w, bool)) or isinstance(w, str) for w in items) and \
+            all(o is None or isinstance(o, str) for o in options[:1]):
+        return
+    api = cls.__name__.lower()
+    got = type(wrt).__name__ + ("" if not isinstance(wrt, (list, tuple)) else
+                                " of " + ", ".join(sorted({type(w).__name__ for w in items})))
+    if api in ("jvp", "hvp"):
+        how = (f"tangentish.{api}(f)(*args, *tangents): f's arguments, then one tangent per "
+               "differentiated argument (not JAX's jvp(f, primals, tangents))")
+    elif api == "vjp":
+        how = "value, pullback = tangentish.vjp(f)(*args); pullback(u) (not JAX's vjp(f, *primals))"
+    else:
+        how = f"tangentish.{api}(f)(*args), with wrt a position or a parameter name"
+    raise TransformError(f"wrt, {api}'s second argument, says which argument(s) to differentiate by (a "
+                         f"position or a parameter name, or a tuple of them), not a {got}",
+                         hint=f"call it as {how}.")
+
+
 def _decorator(cls, fn, wrt, *options):
     if fn is None:
         return lambda f: _decorator(cls, f, wrt, *options)
     if not callable(fn):
         raise TangentishError(f"{cls.__name__.lower()} needs a function, got {type(fn).__name__}")
+    _check_wrt(cls, wrt, options if cls.__name__ != "Jacobian" else ())
     fn = _as_python(fn)
     fixed = _fixed_arguments(fn)
     if fixed is not None:

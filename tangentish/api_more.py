@@ -13,7 +13,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from . import pipeline
-from .api import Grad, Transformed, Wrt, _decorator, match_input
+from .api import Grad, Transformed, Wrt, _decorator, integer_scope, match_input, refuse_integer
 from .complexity import is_complex_value
 from .errors import GradientShapeError, TangentishError, TransformError, note_generated_line
 
@@ -61,6 +61,13 @@ def _run(d: pipeline.Derivative, args, kwargs, extra):
     except Exception as e:
         note_generated_line(e, d.user_fn)
         raise
+
+
+def _user_where(d: pipeline.Derivative) -> dict:
+    """The user's return line for a derivative of a derivative (hvp over grad): the innermost's."""
+    while d.upstream is not None:
+        d = d.upstream
+    return d.where
 
 
 def _split(args, k: int, name: str):
@@ -120,9 +127,11 @@ class Jvp(Transformed):
             d = self._for_complex(d, complex_args)
         d.refresh()
         params = self._param_names()
-        for x, v, w in zip(self._positions(args, kwargs), tangents, self.wrt):
+        xs = self._positions(args, kwargs)
+        for x, v, w in zip(xs, tangents, self.wrt):
             check_like(v, x, f"{what}: the tangent for", w if isinstance(w, str) else params[w])
-        return _run(d, args, kwargs, dict(zip(d.tangents, tangents)))
+        with integer_scope(xs):
+            return _run(d, args, kwargs, dict(zip(d.tangents, tangents)))
 
     def _for_complex(self, d, complex_args):
         return pipeline.retargeted(pipeline.forward_derivative(self.fn, self.wrt, self._forward_mode, complex_args),
@@ -135,6 +144,7 @@ class Jvp(Transformed):
     def __call__(self, *args, **kwargs):
         primals, tangents = _split(args, len(self.wrt), "jvp")
         value, tangent = self._tangent_call(primals, kwargs, tangents)
+        refuse_integer(value, self._positions(primals, kwargs), "jvp", self.derivative.where)
         return value, match_input(tangent, value)
 
 
@@ -147,10 +157,12 @@ class Vjp(_CalledDifferently, Transformed):
     def _pull(self, args, kwargs, u):
         d = self._reverse_for(args)   # complex arguments: grad's convention, and grad's refusals
         d.refresh()
-        return self._grads(_run(d, args, kwargs, {d.seed: u}), args, kwargs)
+        with integer_scope(self._positions(args, kwargs)):
+            return self._grads(_run(d, args, kwargs, {d.seed: u}), args, kwargs)
 
     def __call__(self, *args, **kwargs):
         value = self.fn(*args, **kwargs)
+        refuse_integer(value, self._positions(args, kwargs), "vjp", self.derivative.where)
 
         def pullback(u):
             check_like(u, value, "vjp: the cotangent")
@@ -167,6 +179,59 @@ class ElementwiseGrad(Transformed):
     """
 
     _mode = "elementwise"
+
+    def __init__(self, fn: Callable, wrt: Wrt = 0, target: Optional[str] = None):
+        super().__init__(fn, wrt, target)
+        self._probed = set()
+
+    def __call__(self, *args, **kwargs):
+        grads = super().__call__(*args, **kwargs)
+        xs = self._positions(args, kwargs)
+        key = [(getattr(x, "shape", None), getattr(x, "dtype", None), type(x)) for x in xs]
+        key = key[0] if len(key) == 1 else tuple(key)
+        if key not in self._probed:
+            self._probe(args, kwargs, xs, grads if self._many else (grads,))
+            self._probed.add(key)
+        return grads
+
+    def _probe(self, args, kwargs, xs, grads) -> None:
+        """Refuse a function that is not elementwise: one jvp at a random tangent ``u`` must be ``g * u``.
+
+        For an elementwise function the Jacobian is diagonal, so ``J u`` equals
+        the elementwise derivative times ``u``; for any other (``np.sum(v) * v``)
+        the reverse sweep's ``Jᵀ 1`` is not an elementwise derivative at all.
+        Run on the first call for each argument shape; it is a second derivative
+        call (the function runs once more, inside the jvp).
+        """
+        if self.target is not None:
+            return
+        rng = np.random.default_rng(12345)
+        for w, x, g in zip(self.wrt, xs, grads):
+            if not isinstance(x, (float, np.ndarray, np.floating)) or is_complex_value(x):
+                continue
+            dtype = x.dtype if isinstance(x, (np.ndarray, np.floating)) else np.float64
+            u = (rng.uniform(0.5, 1.5, np.shape(x)) * rng.choice([-1.0, 1.0], np.shape(x))).astype(dtype)
+            if not np.shape(x):
+                u = u[()] if isinstance(x, np.generic) else float(u)
+            try:
+                _, ju = Jvp(self.fn, w)(*args, u, **kwargs)
+            except TransformError:   # no forward rule somewhere: the probe cannot tell, the result stands
+                continue
+            expected = np.asarray(g) * u
+            ju = np.asarray(ju)
+            tol = 1e-3 if np.dtype(dtype).itemsize < 8 else 1e-7
+            finite = np.isfinite(expected) & np.isfinite(ju) if ju.shape == expected.shape else True
+            if ju.shape != expected.shape or not np.allclose(np.where(finite, ju, 0), np.where(finite, expected, 0),
+                                                             rtol=tol, atol=tol * (1 + np.max(np.abs(ju), initial=0))):
+                where = self.derivative.where
+                name = getattr(self.fn, "__name__", "f")
+                raise TransformError(
+                    f"elementwise_grad needs an elementwise function, but `{name}` is not one: its output "
+                    f"{'has shape ' + str(ju.shape) + ', not its input shape ' + str(expected.shape) if ju.shape != expected.shape else 'at one element depends on other input elements'} "
+                    "(a jvp at a random tangent disagrees with the elementwise derivative), so the "
+                    "sum of each column of the Jacobian it would return is not a derivative of each element",
+                    hint="use tangentish.jacobian(f) for the whole Jacobian, or tangentish.vjp(f) for "
+                         "uᵀ J with the u you mean.", **where)
 
 
 class Hvp(Jvp):
@@ -202,6 +267,7 @@ class Hessian(_CalledDifferently, Hvp):
 
     def __call__(self, *args, **kwargs):
         value = self.fn(*args, **kwargs)
+        refuse_integer(value, self._positions(args, kwargs), "hessian", _user_where(self.derivative))
         if np.ndim(value) != 0 or isinstance(value, (dict, list, tuple)):
             raise TangentishError(
                 f"hessian needs a scalar-valued function, but `{getattr(self.fn, '__name__', 'f')}` "
@@ -243,6 +309,7 @@ class Jacobian(_CalledDifferently, Transformed):
             return tuple(Jacobian(self.fn, w, self.mode)(*args, **kwargs) for w in self.wrt)
         value = self.fn(*args, **kwargs)
         x = self._positions(args, kwargs)[0]
+        refuse_integer(value, [x], "jacobian", self.forward.derivative.where)
         out_shape, in_shape = np.shape(value), np.shape(x)
         mode = self.mode
         if mode == "auto":
@@ -269,7 +336,8 @@ class Jacobian(_CalledDifferently, Transformed):
 def _sweeps(d: pipeline.Derivative, args, kwargs, param: str, seeds) -> list:
     """One call of generated function ``d`` per seed (tangent or cotangent ``param``)."""
     d.refresh()
-    return [np.asarray(_run(d, args, kwargs, {param: s})) for s in seeds]
+    with integer_scope(args):
+        return [np.asarray(_run(d, args, kwargs, {param: s})) for s in seeds]
 
 
 def _describe(value) -> str:

@@ -22,16 +22,100 @@ import functools
 import inspect
 import itertools
 import math
+import os
 import sys
+import sysconfig
 import types
 import weakref
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Set
 
 from . import registry
 from .equivalents import hashable, numpy_equivalent
 from .errors import TransformError
 
 _counter = itertools.count(1)
+
+#: library functions whose Python source tangentish may differentiate as if it were user code.
+#: Empty on purpose: an entry needs a test proving that its source gives the right derivative
+#: (tests/test_library_policy.py), because library code is full of what source transformation
+#: misreads (index objects, ``np.asarray`` round trips, in-place writes, dispatch on types).
+LIBRARY_SOURCE_ALLOWED: Set[Callable] = set()
+
+
+def _library_roots() -> tuple:
+    """Directories whose Python files are library code: the standard library, site-packages, NumPy, SciPy."""
+    roots = set()
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        path = sysconfig.get_paths().get(key)
+        if path:
+            roots.add(os.path.realpath(path))
+    for name in ("numpy", "scipy"):
+        module = sys.modules.get(name)
+        if module is not None and getattr(module, "__file__", None):
+            roots.add(os.path.realpath(os.path.dirname(module.__file__)))
+    roots.update(os.path.realpath(p) for p in sys.path if os.path.basename(p) in ("site-packages", "dist-packages"))
+    return tuple(sorted(r.rstrip(os.sep) + os.sep for r in roots))
+
+
+_LIBRARY_ROOTS = _library_roots()
+_OWN_ROOT = os.path.realpath(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def is_library_file(filename: Optional[str]) -> bool:
+    """Is ``filename`` a file of an installed library (stdlib, site-packages, NumPy, SciPy)?
+
+    Decided by where the file lies, not by a list of names; tangentish's own files are not
+    library code to it (its runtime helpers are differentiated by rules or by their source).
+    """
+    if not filename or filename.startswith("<"):
+        return False
+    path = os.path.realpath(filename)
+    if path.startswith(_OWN_ROOT):
+        return False
+    return path.startswith(_LIBRARY_ROOTS)
+
+
+def library_function(fn) -> bool:
+    """Is ``fn`` a Python function (or method) defined in library code, not in the user's?"""
+    target = fn.__func__ if isinstance(fn, types.MethodType) else fn
+    code = getattr(target, "__code__", None)
+    if code is not None and os.path.isabs(code.co_filename):
+        return is_library_file(code.co_filename)
+    # compiled (Cython) code names a relative .pyx: the module it belongs to says where it lies
+    name = getattr(target, "__module__", None)
+    if not name and isinstance(fn, types.MethodType):
+        name = type(fn.__self__).__module__
+    module = sys.modules.get(name or "")
+    return module is not None and is_library_file(getattr(module, "__file__", None))
+
+
+def source_policy(fn) -> str:
+    """How a callable met in a user function gets its derivative (the library-source policy).
+
+    ``"rule"``: a rule, zero derivative or reasoned refusal in the tables, directly or through an
+    equivalence (``np.row_stack`` is ``np.vstack``); ``"allowed"``: library source on the proven
+    allow-list `LIBRARY_SOURCE_ALLOWED`; ``"refused"``: a library function with none of those (a
+    TransformError names it at the user's line); ``"source"``: the user's own Python code;
+    ``"none"``: anything else (a C function or object without a rule: refused by the passes).
+    """
+    if has_rule(fn):
+        return "rule"
+    if hashable(fn) and fn in LIBRARY_SOURCE_ALLOWED:
+        return "allowed"
+    if isinstance(fn, (types.FunctionType, types.MethodType)):
+        if library_function(fn):
+            return "refused"
+        target = fn.__func__ if isinstance(fn, types.MethodType) else fn
+        return "source" if hasattr(target, "__code__") else "none"
+    call = getattr(type(fn), "__call__", None)
+    if isinstance(call, types.FunctionType) and not isinstance(fn, type):
+        return "refused" if library_function(call) else "source"
+    if isinstance(fn, functools.partial):
+        return source_policy(fn.func)
+    module = getattr(fn, "__module__", None) or type(fn).__module__ or ""
+    if module.split(".")[0] in ("numpy", "scipy"):
+        return "refused"
+    return "none"
 
 
 def as_function(fn: Callable) -> Optional[types.FunctionType]:
@@ -70,7 +154,7 @@ def callee_function(obj) -> Optional[types.FunctionType]:
     """
     if isinstance(obj, (type, types.FunctionType)) or not callable(obj):
         return None
-    if type(obj).__module__.split(".")[0] in ("numpy", "scipy"):
+    if type(obj).__module__.split(".")[0] in ("numpy", "scipy") or source_policy(obj) == "refused":
         return None
     key = (id(obj.__func__), id(obj.__self__)) if isinstance(obj, types.MethodType) else (id(obj),)
     wrapper = _made.get(key)

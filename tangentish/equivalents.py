@@ -36,6 +36,14 @@ except ImportError:
 MATH_ARITY = {math.hypot: 2}
 
 
+#: library functions that are another function under an old or second name: they share its rule
+#: (``np.row_stack`` is ``np.vstack``), instead of their source being read as user code
+LIBRARY_ALIASES = {}
+for _old, _new in (("row_stack", "vstack"),):
+    if hasattr(np, _old) and hasattr(np, _new) and getattr(np, _old) is not getattr(np, _new):
+        LIBRARY_ALIASES[getattr(np, _old)] = getattr(np, _new)
+
+
 def numpy_equivalent(obj, nargs: Optional[int] = None):
     """The key whose rule ``obj`` shares (``abs`` -> ``np.absolute``, ``math.exp`` -> ``np.exp``)."""
     if not hashable(obj):
@@ -43,6 +51,8 @@ def numpy_equivalent(obj, nargs: Optional[int] = None):
     if obj in MATH_FUNCTIONS:
         arity = MATH_ARITY.get(obj)
         return obj if arity is not None and nargs not in (None, arity) else MATH_FUNCTIONS[obj]
+    if obj in LIBRARY_ALIASES:
+        return LIBRARY_ALIASES[obj]
     return BUILTIN_FUNCTIONS.get(obj, obj)
 
 

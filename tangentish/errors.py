@@ -6,6 +6,7 @@ bare ValueError: a silent or vague failure is the bug we exist to avoid.
 """
 from __future__ import annotations
 
+import contextvars
 import linecache
 from typing import Optional
 
@@ -83,3 +84,8 @@ def note_generated_line(error: BaseException, user_fn) -> None:
     error.add_note(f"raised in the derivative of {whose}, at generated line {lineno}:\n    {text}\n"
                    f"(print the gradient's .source to read the whole derivative)")
     error._tangentish_noted = True
+
+
+#: True while the API differentiates with respect to an integer or bool argument (runtime.one_like
+#: then accepts an integer result); a context variable, so threads and nested calls keep their own
+INTEGER_WRT = contextvars.ContextVar("tangentish_integer_wrt", default=False)

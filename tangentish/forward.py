@@ -201,6 +201,8 @@ class ForwardTransform:
         if not syntax.loaded_names(stmt.value) & self.nonzero:
             return [], None   # no tangent flows in: np.unique(labels) needs no rule
         what = f"`{op.label}`" if op.label else "this expression"
+        if op.why and not (op.why == "library" and _is_numpy_like(op.key)):   # library code, index objects
+            raise self.error(stmt, *unknown_calls.explain(op, stmt.value, self.resolver, "tangent"))
         if op.key is not None and _is_numpy_like(op.key):
             raise self.error(stmt, f"no forward-mode template for {what} ({_callable_name(op.key)})",
                              f"register a rule with @tangentish.tangent({_callable_name(op.key)}).")
@@ -227,9 +229,9 @@ class ForwardTransform:
                                        "complex, and its rule is for real values only",
                                  "take np.real/np.abs first, or register a complex rule with "
                                  "@tangentish.tangent.")
-        filler = templates.Filler(templates.rule(rule_fn), result, op.args, op.kwargs, self.read,
-                                  self.namer, self.bind_global, op.label)
-        try:
+        try:   # (binding the user's arguments to the rule can fail too: at the user's line)
+            filler = templates.Filler(templates.rule(rule_fn), result, op.args, op.kwargs, self.read,
+                                      self.namer, self.bind_global, op.label)
             items = filler.fill()
         except TransformError as e:
             raise self.error(stmt, e.message, e.hint) from None

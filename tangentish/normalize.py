@@ -37,7 +37,7 @@ from .local_imports import bind_import
 from .naming import OPERATOR_NAMES, Namer
 from .normalize_flow import FlowNormalizer, LoopInfo
 from .parse import Parsed
-from .resolve import Resolver, bound_arguments
+from .resolve import Resolver, bound_arguments, index_join_key
 from .restructure import restructure
 
 #: methods that change their object in place (``append`` on a local list is supported)
@@ -396,6 +396,9 @@ class Normalizer(FlowNormalizer, Desugar):
             keywords = [gast.keyword(arg=k.arg, value=self.arg(k.value)) for k in expr.keywords]
             return gast.Call(func=func, args=args, keywords=keywords)
         if isinstance(expr, gast.Subscript):
+            joined = self.index_join(expr)
+            if joined is not None:
+                return joined
             return gast.Subscript(value=self.atom(expr.value), slice=self.rename(expr.slice),
                                   ctx=gast.Load())
         if isinstance(expr, gast.Attribute):
@@ -488,6 +491,31 @@ class Normalizer(FlowNormalizer, Desugar):
         self.defined.add(name)
         self.emit(syntax.assign(name, value))
         return syntax.name(name)
+
+    def index_join(self, expr):
+        """``np.r_[a, 2 * b]`` -> ``items = (a, prod)``, ``np.r_[items]``: one primitive, with a rule.
+
+        ``np.r_``/``np.c_`` index with a tuple of arrays, which is the same as
+        indexing with that tuple held in a name.  Slices and string directives
+        (``np.r_[0:3]``, ``np.r_['0,2', a]``) stay as written (refused if a
+        derivative flows through them).
+        """
+        dotted = syntax.dotted_name(expr.value)
+        if dotted is None or dotted.split(".")[0] in self.env:
+            return None
+        obj = self.parsed.namespace.get(dotted.split(".")[0], getattr(builtins, dotted, None))
+        for part in dotted.split(".")[1:]:
+            obj = getattr(obj, part, None)
+        if index_join_key(obj) is None:
+            return None
+        elts = expr.slice.elts if isinstance(expr.slice, gast.Tuple) else [expr.slice]
+        if any(isinstance(e, (gast.Slice, gast.Starred)) or (isinstance(e, gast.Constant) and isinstance(e.value, str))
+               for e in elts):
+            return None
+        items = self.namer.fresh("items")
+        self.defined.add(items)
+        self.emit(syntax.assign(items, gast.Tuple(elts=[self.atom(e) for e in elts], ctx=gast.Load())))
+        return gast.Subscript(value=syntax.copy_node(expr.value), slice=syntax.name(items), ctx=gast.Load())
 
     def arg(self, expr):
         """Call arguments: atoms, but literal lists/tuples of atoms stay literal."""

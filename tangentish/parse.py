@@ -70,6 +70,8 @@ def parse(fn: Callable) -> Parsed:
         return parse(wrapper)
     if not isinstance(fn, types.FunctionType):
         raise _not_python(fn)
+    if callables.source_policy(fn) == "refused":
+        raise _library(fn)
     code = fn.__code__
     filename = code.co_filename
     if getattr(fn, "__wrapped__", None) is not None:
@@ -186,6 +188,16 @@ def _not_python(fn) -> TransformError:
     return TransformError(
         f"cannot differentiate `{what}`: it is {kind}, so there is no Python source to transform",
         hint=hint)
+
+
+def _library(fn) -> TransformError:
+    """A library's Python function without a rule: its source is not the user's to transform."""
+    name = registry.display_name(fn)
+    return TransformError(
+        f"cannot differentiate `{name}`: it is library code ({fn.__code__.co_filename}) with no "
+        "gradient rule, and tangentish does not differentiate a library's Python source as if it "
+        "were yours", hint=f"register a rule with @tangentish.adjoint({name}) (docs/primitives.md), "
+                           "or write the computation with NumPy functions tangentish knows.")
 
 
 def _wrapper(fn) -> TransformError:

@@ -44,6 +44,20 @@ CASTING_CONVERSIONS = {np.array, np.asarray, np.asanyarray}
 SCALAR_TYPES = {np.float64, np.float32, np.float16, np.longdouble}
 #: attributes that carry no derivative
 INERT_ATTRIBUTES = {"shape", "size", "ndim", "dtype", "itemsize", "nbytes", "strides", "flags"}
+#: global values whose items are plain data: ``TABLE[i]`` is a constant of the function
+PLAIN_DATA = (np.ndarray, np.generic, list, tuple, dict, str, bytes, int, float, complex, range, type(None))
+#: index objects that join arrays -> the runtime function with their rule (``np.r_[items]``)
+INDEX_JOINS = {id(np.r_): runtime.r_items, id(np.c_): runtime.c_items}
+
+
+def index_join_key(obj):
+    """The rule key of an index object that joins arrays (``np.r_``, ``np.c_``), else None."""
+    key = INDEX_JOINS.get(id(obj))
+    if key is not None and obj is (np.r_ if key is runtime.r_items else np.c_):
+        return key
+    return None
+
+
 @dataclass
 class Op:
     """One primitive application: ``key(*args, **kwargs)``, spelled ``label`` by the user."""
@@ -53,6 +67,7 @@ class Op:
     args: List[gast.AST] = field(default_factory=list)
     kwargs: Dict[str, gast.AST] = field(default_factory=dict)
     label: str = ""
+    why: str = ""                # "library": a library function without a rule (refused)
 
 
 def is_function_like(obj) -> bool:
@@ -103,7 +118,7 @@ class Resolver:
             return Op("nondiff", label="f-string")
         if isinstance(expr, gast.Subscript):
             if not self.is_local_value(expr.value):
-                return Op("literal")
+                return self._global_index(expr)
             return self._rule(operator.getitem, [expr.value, expr.slice], {}, "indexing")
         if isinstance(expr, gast.Attribute):
             if not self.is_local_value(expr.value):
@@ -122,6 +137,22 @@ class Resolver:
             return Op("container", label=type(expr).__name__.lower())
         return Op("unknown", label=type(expr).__name__)
 
+    def _global_index(self, expr: gast.Subscript) -> Op:
+        """``np.r_[items]`` joins arrays (a rule); ``TABLE[i]`` of global data is a constant.
+
+        Any other global object indexed with the function's values (``np.s_[x]``,
+        ``np.mgrid[0:n]``, an object with its own ``__getitem__``) runs code
+        tangentish does not read: refused when a derivative flows through it.
+        """
+        label = (syntax.dotted_name(expr.value) or "global") + "[...]"
+        obj = self.lookup(expr.value)
+        key = index_join_key(obj)
+        if key is not None and isinstance(expr.slice, gast.Name):
+            return self._rule(key, [expr.slice], {}, label)
+        if not (syntax.loaded_names(expr.slice) & self.locals) or isinstance(obj, PLAIN_DATA):
+            return Op("literal")
+        return Op("unknown", obj, [expr.slice], {}, label, why="index")
+
     def _call(self, call: gast.Call) -> Op:
         kwargs = {k.arg: k.value for k in call.keywords if k.arg is not None}
         if any(k.arg is None for k in call.keywords) or any(isinstance(a, gast.Starred) for a in call.args):
@@ -134,6 +165,12 @@ class Resolver:
         if obj is None:
             return Op("unknown", label=label)
         obj = numpy_equivalent(obj, len(call.args) + len(kwargs))
+        if obj is np.arange and (len(call.args) + len(kwargs) == 1 or "dtype" in kwargs):
+            # arange(stop) counts 0, 1, ...: constant wherever it has a derivative (its rule is for start, step);
+            # with a dtype the values may be rounded: a zero derivative only if integer, else refused
+            if len(call.args) + len(kwargs) == 1:
+                return Op("nondiff", obj, list(call.args), kwargs, label)
+            return Op("unknown", obj, list(call.args), kwargs, label + "(..., dtype=...)")
         if obj in (builtins.max, builtins.min) and len(call.args) == 2 and not kwargs:
             obj = np.maximum if obj is builtins.max else np.minimum
         if callable(getattr(obj, "freeze", None)) and type(obj).__module__.startswith("scipy.stats"):
@@ -163,7 +200,12 @@ class Resolver:
                 return Op("nondiff", key, args, kwargs, label)
         if isinstance(key, type) and key in (int, bool, str, range, len, type, isinstance):
             return Op("nondiff", key, args, kwargs, label)
-        if isinstance(key, types.FunctionType) or hasattr(key, "__tangentish_generated__"):
+        if hasattr(key, "__tangentish_generated__"):
+            return Op("user", key, args, kwargs, label)
+        policy = callables.source_policy(key)
+        if policy == "refused":   # library code without a rule: never read as if the user wrote it
+            return Op("unknown", key, args, kwargs, label, why="library")
+        if isinstance(key, types.FunctionType):
             return Op("user", key, args, kwargs, label)
         wrapper = callables.callee_function(key)   # model.loss(x), partial(f, a=1)(x), layer(x)
         if wrapper is not None:

@@ -230,9 +230,9 @@ class ReverseTransform:
             def read(marker, node):   # holomorphic rule at complex values: conj(rule(conj(dz)))
                 found = self.read(marker, node)
                 return syntax.call(conj, [found]) if found is not None else None
-        filler = templates.Filler(rule, target, op.args, op.kwargs, read, self.namer,
-                                  self.bind_global, op.label)
-        try:
+        try:   # (binding the user's arguments to the rule can fail too: at the user's line)
+            filler = templates.Filler(rule, target, op.args, op.kwargs, read, self.namer,
+                                      self.bind_global, op.label)
             items = filler.fill()
         except TransformError as e:
             raise self.error(stmt, e.message, e.hint) from None
@@ -327,6 +327,8 @@ class ReverseTransform:
     def op_unknown(self, stmt, target, op: Op, out):
         what = f"`{op.label}`" if op.label else "this expression"
         key = op.key
+        if op.why and not (op.why == "library" and _is_numpy_like(op.key)):   # library code, index objects
+            raise self.error(stmt, *unknown_calls.explain(op, stmt.value, self.resolver, "adjoint"))
         if key is not None and hashable(key) and key in registry.UNSUPPORTED:
             message = f"cannot differentiate {what} ({registry.display_name(key)}): {registry.UNSUPPORTED[key]}"
             hint = ("compute it from supported functions (docs/primitives.md lists them), or register "

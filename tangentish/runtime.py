@@ -168,12 +168,47 @@ def count(a, axis=None, keepdims=False, where=True):
 
 
 _FLOAT_SCALARS = {float: 1.0, np.float64: np.float64(1.0), np.float32: np.float32(1.0)}
+#: set by the API while it differentiates with respect to an integer or bool argument: only then
+#: may the result be an integer (``grad(lambda n: n ** 3)(2)``); otherwise a bool or integer
+#: result (``x > 0``, ``len(x)``, ``np.sum(x > 0)``) has no derivative and is refused
+#: (it lives in errors.py, imported once, so the CuPy and dask copies of this module share it)
+from tangentish.errors import INTEGER_WRT  # noqa: E402
+
+
+def _integer_result(y) -> bool:
+    """Is ``y`` a bool or an integer (Python, NumPy scalar, or an integer/bool array)?"""
+    if isinstance(y, (bool, int, np.bool_, np.integer)):
+        return True
+    dtype = getattr(y, "dtype", None)
+    return dtype is not None and getattr(dtype, "kind", "") in "biu" and hasattr(y, "shape")
+
+
+def refuse_integer_result(y, api: str = "grad") -> None:
+    """Raise unless ``y`` can carry a derivative: a bool, integer, string or None result has none."""
+    if type(y) is float or getattr(getattr(y, "dtype", None), "kind", None) in ("f", "c"):
+        return   # (the common case, first: this runs on every call)
+    if y is None or isinstance(y, (str, bytes)):
+        from tangentish.errors import TransformError
+        raise TransformError(f"{api} needs a function whose result is a number or an array, but it "
+                             f"returned {'None' if y is None else 'a ' + type(y).__name__}, which has no derivative",
+                             hint="return the number (or array) to differentiate.")
+    if _integer_result(y) and not INTEGER_WRT.get():
+        from tangentish.errors import TransformError
+        kind = "a bool" if isinstance(y, (bool, np.bool_)) or getattr(getattr(y, "dtype", None), "kind", "") == "b" \
+            else "an integer"
+        raise TransformError(
+            f"{api} needs a function whose result is a floating-point (or complex) number, but it "
+            f"returned {kind} ({type(y).__name__}{'' if np.ndim(y) == 0 else f' of shape {np.shape(y)}'}): "
+            "a bool or integer result has no derivative",
+            hint="return the float quantity to differentiate; a comparison or a count is a step "
+                 "function, constant wherever it has a derivative.")
 
 
 def one_like(y):
     """The seed dL/dL = 1, in ``y``'s float dtype; ``grad`` needs a scalar ``y``."""
     if type(y) in _FLOAT_SCALARS:
         return _FLOAT_SCALARS[type(y)]
+    refuse_integer_result(y)
     if not _is_numeric(y) or np.ndim(y) != 0:
         from tangentish.errors import TransformError
         raise TransformError(
@@ -201,6 +236,7 @@ def _described(y) -> str:
 
 def ones_like(y):
     """The seed of ``elementwise_grad``: dL/dy = 1 at every element of ``y``, in its float dtype."""
+    refuse_integer_result(y, "elementwise_grad")
     dtype = getattr(y, "dtype", None)
     if dtype is not None and np.issubdtype(dtype, np.floating):
         return np.ones_like(y)
@@ -209,6 +245,8 @@ def ones_like(y):
 
 def zeros_like(x):
     """A zero adjoint with the structure of ``x``: dicts, lists and tuples included."""
+    if x is None or isinstance(x, (str, bytes)):   # a result (or argument) that has no derivative
+        refuse_integer_result(x, "differentiation")
     if isinstance(x, (dict, list, tuple)):
         return _tree_like(x, [zeros_like(v) for v in (x.values() if isinstance(x, dict) else x)])
     if isinstance(x, (bool, int, float, complex)):

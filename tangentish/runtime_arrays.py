@@ -14,7 +14,8 @@ __all__ = [
     "untake_along_axis", "untile", "tile_reps", "unpad", "undiagonal", "undiag", "unconcatenate",
     "rejoin", "linspace_weights", "einsum_spec", "einsum_reduce_spec", "einsum_spread", "einsum2",
     "tensordot_subscripts", "inner_subscripts", "kron_subscripts", "kron_shape", "quantile_weights", "uncumsum",
-    "undiff", "unpolyval", "unconvolve", "unstack_like", "resized", "dot_da", "dot_db",
+    "undiff", "unpolyval", "unconvolve", "unstack_like", "resized", "dot_da", "dot_db", "r_items",
+    "c_items",
 ]
 
 
@@ -165,6 +166,8 @@ def unconcatenate(g, arrays, axis=0, how="concatenate"):
     The pieces come as a Tree list, so a second contribution adds to them
     (``dhs + unconcatenate(...)``) rather than lengthening the list.
     """
+    if how in ("r_", "c_"):
+        return _unjoin_index(g, arrays, how)
     if how == "concatenate" and axis is None:
         g = np.reshape(g, (-1,))
         flat = [np.reshape(a, (-1,)) for a in arrays]
@@ -185,8 +188,46 @@ def unstack_like(g, arrays, axis=0):
     return _tree_like(arrays, list(np.moveaxis(np.asarray(g), axis, 0)))
 
 
+def r_items(items):
+    """``np.r_[a, b]`` (normalized to ``np.r_[items]``, ``items`` the tuple ``(a, b)``): the rule's key."""
+    return np.r_[items]
+
+
+def c_items(items):
+    """``np.c_[a, b]``, as `r_items` is ``np.r_``."""
+    return np.c_[items]
+
+
+def _index_promote(a, how):
+    """Each array as ``np.r_`` (at least 1-D) or ``np.c_`` (at least 2-D, a vector as a column) joins it."""
+    a = np.asarray(a)
+    if how == "r_":
+        return a.reshape(1) if a.ndim == 0 else a
+    return a.reshape(a.shape + (1,) * (2 - a.ndim)) if a.ndim < 2 else a
+
+
+def _unjoin_index(g, items, how):
+    """Adjoint of ``np.r_[items]`` / ``np.c_[items]``: ``g`` cut back into one piece per item."""
+    many = isinstance(items, tuple)
+    arrays = list(items) if many else [items]
+    for a in arrays:
+        if isinstance(a, (list, tuple, dict, str, slice)):
+            from tangentish.errors import TransformError
+            raise TransformError(f"cannot differentiate np.{how}[...] of a {type(a).__name__}: only arrays "
+                                 "and numbers are joined with a derivative",
+                                 hint="convert it with np.asarray first, or use np.concatenate.")
+    promoted = [_index_promote(a, how) for a in arrays]
+    axis = 0 if how == "r_" else -1
+    cuts = np.cumsum([p.shape[axis] for p in promoted])[:-1]
+    pieces = [np.reshape(part, np.shape(a)) for part, a in zip(np.split(g, cuts, axis=axis), arrays)]
+    return _tree_like(items, pieces) if many else pieces[0]
+
+
 def rejoin(parts, g, axis=0, how="concatenate"):
     """Join ``parts`` the way ``how`` joined the arrays `unconcatenate` cut ``g`` for (its transpose)."""
+    if how in ("r_", "c_"):
+        index = np.r_ if how == "r_" else np.c_
+        return np.reshape(index[tuple(parts) if isinstance(parts, (list, tuple)) else parts], np.shape(g))
     join = {"concatenate": np.concatenate, "hstack": np.hstack, "vstack": np.vstack,
             "dstack": np.dstack, "column_stack": np.column_stack}[how]
     joined = join(parts, axis=axis) if how == "concatenate" else join(parts)

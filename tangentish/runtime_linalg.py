@@ -13,7 +13,7 @@ from .runtime_complex import phase
 
 __all__ = ["sym", "tril_half", "svd_vjp", "svd_jvp", "qr_vjp", "qr_jvp", "matrix_power_vjp", "solution_only",
            "norm_direction", "euclidean_only", "gap_inverse", "lstsq_jvp", "lower_factor", "keep_triangle",
-           "expm_frechet"]
+           "expm_frechet", "block_of", "in_block"]
 
 
 def sym(x):
@@ -226,3 +226,28 @@ def expm_frechet(a, e):
     """The derivative of the matrix exponential at ``a`` along ``e`` (scipy.linalg.expm_frechet)."""
     import scipy.linalg
     return scipy.linalg.expm_frechet(a, e, compute_expm=False)
+
+
+def _blocks(arrays):
+    """(row, column) offsets and (rows, columns) of each block of ``scipy.linalg.block_diag(*arrays)``."""
+    shapes = [np.shape(np.atleast_2d(a)) if np.ndim(a) < 2 else np.shape(a) for a in arrays]
+    rows = np.cumsum([0] + [s[0] for s in shapes])
+    cols = np.cumsum([0] + [s[1] for s in shapes])
+    return shapes, rows, cols
+
+
+def block_of(g, k, a, b=None, c=None, e=None, f=None, h=None):
+    """Adjoint of block ``k`` of ``block_diag(a, b, ...)``: that block of ``g``, shaped like the array."""
+    arrays = [v for v in (a, b, c, e, f, h) if v is not None]
+    shapes, rows, cols = _blocks(arrays)
+    part = g[rows[k]:rows[k + 1], cols[k]:cols[k + 1]]
+    return np.reshape(part, np.shape(arrays[k]))
+
+
+def in_block(tk, k, a, b=None, c=None, e=None, f=None, h=None):
+    """Tangent of ``block_diag(a, b, ...)`` along its ``k``-th array: ``tk`` in its block, zeros elsewhere."""
+    arrays = [v for v in (a, b, c, e, f, h) if v is not None]
+    shapes, rows, cols = _blocks(arrays)
+    out = np.zeros((rows[-1], cols[-1]), dtype=np.result_type(tk, *arrays))
+    out[rows[k]:rows[k + 1], cols[k]:cols[k + 1]] = np.reshape(tk, shapes[k])
+    return out

@@ -25,6 +25,15 @@ def explain(op: Op, value, resolver: Resolver, decorator: str) -> Tuple[str, str
     """(message, hint) for the statement value ``value`` whose op has no derivative."""
     what = f"`{op.label}`" if op.label else "this expression"
     func = value.func if isinstance(value, gast.Call) else None
+    if op.why == "library":
+        return library_refusal(op, decorator)
+    if op.why == "index":
+        kind = type(op.key).__name__
+        return (f"cannot differentiate through {what}: indexing a global {kind} object with the "
+                "function's values runs its own `__getitem__`, which tangentish does not read "
+                "(np.r_ and np.c_ of arrays and numbers are the index objects with rules)",
+                "write the computation with functions that have rules (np.concatenate, np.stack, "
+                "np.arange), or index an array.")
     if op.label.endswith("(*args/**kwargs)"):
         return (f"cannot differentiate the call {what}: arguments unpacked with * or ** cannot be "
                 "matched to parameters before the call runs",
@@ -61,3 +70,15 @@ def explain(op: Op, value, resolver: Resolver, decorator: str) -> Tuple[str, str
                 "call a Python function or method instead, or " + _RULE_HINT.format(decorator=decorator))
     return (f"cannot differentiate through {what}: it is not a Python function with source",
             _RULE_HINT.format(decorator=decorator))
+
+
+def library_refusal(op: Op, decorator: str) -> Tuple[str, str]:
+    """(message, hint) for a library function with no rule: its source is not read as user code."""
+    from . import registry
+    name = registry.display_name(op.key)
+    what = f"`{op.label}`" if op.label else "this call"
+    return (f"cannot differentiate through {what} ({name}): it is library code with no gradient rule, "
+            "and tangentish does not differentiate a library's Python source as if it were yours "
+            "(its internals, such as index objects and in-place writes, would give wrong numbers)",
+            f"register a rule with @tangentish.{decorator}({name}) (see docs/primitives.md), or write "
+            "the computation with NumPy functions tangentish knows.")

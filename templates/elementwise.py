@@ -245,10 +245,22 @@ def clip(y, a, a_min=None, a_max=None):
     t[y] += t[a_max] * (a > a_max)
 
 
+@adjoint(np.arange)   # arange(start, stop[, step]): y = start + i * step (one argument is stop: nondiff)
+def arange(y, start, stop, step=1, dtype=None):
+    d[start] += np.sum(d[y])
+    d[step] += np.sum(d[y] * np.arange(np.size(y)))
+
+
+@tangent(np.arange)
+def arange(y, start, stop, step=1, dtype=None):
+    t[y] += t[start] * np.ones(np.shape(y))
+    t[y] += t[step] * np.arange(np.size(y))
+
+
 nondifferentiable(
     np.sign, np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, np.fix,
     np.isnan, np.isinf, np.isfinite, np.zeros_like, np.ones_like, np.empty_like,
-    np.zeros, np.ones, np.empty, np.arange, np.eye, np.identity,
+    np.zeros, np.ones, np.empty, np.eye, np.identity,
     np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort, np.nonzero,
     np.heaviside, np.signbit, np.isclose, np.allclose, np.array_equal, np.isreal, np.iscomplex,
     np.zeros_like, np.ones_like, np.tri, np.isneginf, np.indices,

@@ -12,13 +12,25 @@ it is never dropped from the generated call.
 import numpy as np
 
 from tangentish.registry import adjoint, d, linear, t, tangent
-from tangentish.runtime import unconcatenate, unstack, unstack_like
+from tangentish.runtime import c_items, r_items, unconcatenate, unstack, unstack_like
 
 
 @linear(np.concatenate)
 @adjoint(np.concatenate)
 def concatenate(y, arrays, axis=0):
     d[arrays] += unconcatenate(d[y], arrays, axis=axis)
+
+
+@linear(r_items)   # np.r_[a, b], normalized to np.r_[items] with items = (a, b)
+@adjoint(r_items)
+def r_(y, items):
+    d[items] += unconcatenate(d[y], items, how="r_")
+
+
+@linear(c_items)   # np.c_[a, b]
+@adjoint(c_items)
+def c_(y, items):
+    d[items] += unconcatenate(d[y], items, how="c_")
 
 
 @linear(np.hstack)

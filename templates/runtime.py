@@ -12,6 +12,8 @@ import numpy as np
 
 from tangentish.registry import adjoint, d, linear, nondifferentiable, t, tangent
 from tangentish.runtime import (
+    block_of,
+    in_block,
     all_axes,
     axis_sizes,
     balanced_eq,
@@ -445,3 +447,15 @@ def power_exponent_adjoint(r, y):
 @tangent(power_exponent)
 def power_exponent_tangent(r, y):
     t[r] += t[y]
+
+
+@linear(block_of)   # linear in g; the arrays give only the blocks' places
+@adjoint(block_of)
+def block_of_adjoint(r, g, k, a, b=None, c=None, e=None, f=None, h=None):
+    d[g] += in_block(d[r], k, a, b=b, c=c, e=e, f=f, h=h)
+
+
+@linear(in_block)
+@adjoint(in_block)
+def in_block_adjoint(r, tk, k, a, b=None, c=None, e=None, f=None, h=None):
+    d[tk] += block_of(d[r], k, a, b=b, c=c, e=e, f=f, h=h)

@@ -7,8 +7,10 @@ import scipy.linalg as sla
 
 from tangentish.registry import adjoint, d, real_only, t, tangent
 from tangentish.runtime import (
+    block_of,
     cast_like,
     expm_frechet,
+    in_block,
     gap_inverse,
     keep_triangle,
     lower_factor,
@@ -161,3 +163,23 @@ def qr(y, a, *, mode="full"):
 
 # real-symmetric / real-orthogonal formulas: at complex values both modes refuse
 real_only(sla.cholesky, sla.eigh, sla.svd, sla.qr)
+
+
+@adjoint(sla.block_diag)   # block_diag(*arrs): up to six arrays; each gets its block of the adjoint
+def block_diag(y, a, b=None, c=None, e=None, f=None, h=None):
+    d[a] += block_of(d[y], 0, a, b=b, c=c, e=e, f=f, h=h)
+    d[b] += block_of(d[y], 1, a, b=b, c=c, e=e, f=f, h=h)
+    d[c] += block_of(d[y], 2, a, b=b, c=c, e=e, f=f, h=h)
+    d[e] += block_of(d[y], 3, a, b=b, c=c, e=e, f=f, h=h)
+    d[f] += block_of(d[y], 4, a, b=b, c=c, e=e, f=f, h=h)
+    d[h] += block_of(d[y], 5, a, b=b, c=c, e=e, f=f, h=h)
+
+
+@tangent(sla.block_diag)
+def block_diag(y, a, b=None, c=None, e=None, f=None, h=None):
+    t[y] += in_block(t[a], 0, a, b=b, c=c, e=e, f=f, h=h)
+    t[y] += in_block(t[b], 1, a, b=b, c=c, e=e, f=f, h=h)
+    t[y] += in_block(t[c], 2, a, b=b, c=c, e=e, f=f, h=h)
+    t[y] += in_block(t[e], 3, a, b=b, c=c, e=e, f=f, h=h)
+    t[y] += in_block(t[f], 4, a, b=b, c=c, e=e, f=f, h=h)
+    t[y] += in_block(t[h], 5, a, b=b, c=c, e=e, f=f, h=h)

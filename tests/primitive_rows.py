@@ -381,6 +381,10 @@ ROWS = [
       domains=("real" if dist != "expon" else "gt1", "real" if dist != "expon" else "unit", "pos"))
       for dist in ("expon", "laplace", "cauchy", "logistic")],
     # ---- scipy.linalg ----
+    Row("np.arange", "{0}, 5.0", shapes=(((),),)),
+    Row("np.arange", "{0}, 4.0, {1}", shapes=(((), ()),), domains=("real", "pos")),
+    Row("sla.block_diag", "{0}, {1}", shapes=(((2, 2), (3, 3)), ((2,), (3, 1)), ((), (2, 2)))),
+    Row("sla.block_diag", "{0}, {1}, {2}", shapes=(((2, 3), (1, 1), (2, 2)),)),
     Row("sla.solve_triangular", "{0}, {1}", shapes=(((3, 3), (3,)), ((3, 3), (3, 2))), domains=("triu", "real")),
     Row("sla.solve_triangular", "{0}, {1}", shapes=(((3, 3), (3,)),), domains=("tril", "real"), kw=("lower=True",)),
     Row("sla.solve_sylvester", "{0}, {1}, {2}", shapes=(((3, 3), (2, 2), (3, 2)),), domains=("square", "square")),
@@ -463,6 +467,10 @@ ROWS = [
     Row("undiag", "{0}, {1}", shapes=(((3, 3), (3,)), ((3,), (3, 3))), wrt=(0,)),
     Row("unconcatenate", "{0}, [{1}, {2}]", shapes=(((5,), (2,), (3,)),), wrt=(0,), pick=1),
     Row("unconcatenate", "{0}, [{1}, {2}]", shapes=(((3, 3), (3,), (2, 3)),), wrt=(0,), pick=1, kw=("how='vstack'",)),
+    Row("r_items", "({0}, {1})", shapes=(((3,), (2,)), ((), (3,)), ((2, 3), (1, 3)))),
+    Row("c_items", "({0}, {1})", shapes=(((3,), (3,)), ((3, 2), (3,)), ((2, 2, 2), (2, 2, 1)))),
+    Row("block_of", "{0}, 1, {1}, b={2}", shapes=(((5, 5), (2, 2), (3, 3)),), wrt=(0,)),
+    Row("in_block", "{0}, 1, {1}, b={2}", shapes=(((3, 3), (2, 2), (3, 3)),), wrt=(0,)),
     Row("rejoin", "[{0}, {1}], {2}", shapes=(((2,), (3,), (5,)),), wrt=(0, 1)),
     Row("rejoin", "[{0}, {1}], {2}", shapes=(((3,), (2, 3), (3, 3)),), wrt=(0, 1), kw=("how='vstack'",)),
     Row("einsum_spread", "{0}, 'ii->', {1}, 0", shapes=(((), (3, 3)),), wrt=(0,)),
