@@ -31,6 +31,7 @@ from typing import Dict, Optional, Set
 import gast
 
 from . import syntax
+from .restructure import is_break_check
 
 
 @dataclass
@@ -126,7 +127,7 @@ class FlowNormalizer:
         return carried
 
     def _split_check(self, body):
-        if body and id(body[-1]) in self.break_checks:
+        if body and is_break_check(body[-1], self.break_checks):
             return body[:-1], [body[-1]]
         return body, []
 
