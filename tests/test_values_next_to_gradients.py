@@ -132,6 +132,13 @@ def nested_def(x):
     return np.sum(inner(x * 2.0))
 
 
+def constant_loop_then_scale(w):
+    h = 0.0
+    for t in range(3):
+        h = h * 0.5 + 1.0
+    return h * w
+
+
 def scalar_only(a):
     return a * a * np.sin(a) + 1.0
 
@@ -160,6 +167,9 @@ CASES = [
     (dict_input, ({"w": V3, "b": 0.3}, np.array([0.5, 1.0, -1.0]))),
     (list_input, ([V3, 0.5], np.array([0.5, 1.0, -1.0]))),
     (nested_def, (M23,)),
+    (constant_loop_then_scale, (0.7,)),
+    (constant_loop_then_scale, (np.float64(0.7),)),
+    (constant_loop_then_scale, (np.array(0.7),)),
     (scalar_only, (0.8,)),
     (scalar_only, (np.float32(0.8),)),
     (scalar_only, (np.array(0.8),)),
