@@ -4,7 +4,7 @@ Each program (``randprog.flow_program``) is a small module: a seeded
 ``rs = np.random.RandomState(0)``, the helpers it calls and ``def f``.  Every
 program is checked in ``grad``, ``value_and_grad`` (whose value must equal
 ``f(*args)``) and ``jvp`` (value and J v) against central finite differences of
-``f`` itself; ``rs`` is reseeded before every call of ``f`` and of its
+``f`` itself, and smooth ones in ``hvp`` against second differences; ``rs`` is reseeded before every call of ``f`` and of its
 derivative, so both see the same draws.  A right number passes; anything else
 fails: a wrong number, an exception in generated code, and a TransformError
 too, except for a nested def used as a value, which must be refused with a
@@ -163,6 +163,36 @@ def check_case(case):
     if not np.allclose(jt, want_jv, rtol=1e-5, atol=1e-6) and all(
             s if s is not None else _smooth(case, i) for i, s in enumerate(smooth)):
         return f"jvp: J v = {jt!r}, finite differences {want_jv!r}"
+    return _check_hvp(case, smooth[0])
+
+
+def _check_hvp(case, smooth):
+    """uᵀ (H v) for argument 0 against second central differences of f (every other program)."""
+    if smooth is False or case.seed % 2:
+        return None
+    x = case.args[0]
+    rng = np.random.default_rng(case.seed)
+    u, v = (float(rng.normal()) if type(x) is float else rng.normal(size=np.shape(x)) for _ in range(2))
+    case.reseed()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            hv = tg.hvp(case.module.f)(*case.args, v)
+    except Exception as e:   # noqa: BLE001 - a refusal here is a failure too: grad worked
+        return f"hvp: {type(e).__name__}: {e}"
+
+    def second(eps):
+        def at(a, b):
+            return case.f(*([x + a * eps * u + b * eps * v] + list(case.args[1:])))
+        return (at(1, 1) - at(1, -1) - at(-1, 1) + at(-1, -1)) / (4 * eps * eps)
+
+    def near(a, b):
+        return np.isclose(a, b, rtol=1e-4, atol=1e-5 * (1 + abs(want_value)))
+    want_value, want, got = case.f(*case.args), second(1e-4), np.sum(np.asarray(hv) * u)
+    if np.shape(hv) != np.shape(x):
+        return f"hvp: shape {np.shape(hv)} for an argument of shape {np.shape(x)}"
+    if not near(got, want) and near(second(3e-4), second(3e-5)):   # (else: a kink or branch edge is near)
+        return f"hvp: uᵀ H v = {got!r}, finite differences {want!r}"
     return None
 
 
@@ -357,3 +387,61 @@ def test_jvp_of_a_numpy_scalar_with_a_python_float_tangent(w):
     np.testing.assert_allclose(value, carried_times(w), rtol=1e-6)
     np.testing.assert_allclose(g, 1.75, rtol=1e-6)
     assert np.asarray(g).dtype == np.asarray(w).dtype
+
+
+# Second order (forward over reverse) through loops whose iterations take different paths.
+
+def _hessian_fd(fn, x, eps=1e-4):
+    """The Hessian of ``fn`` at vector ``x`` by second central differences of ``fn`` itself."""
+    n = x.size
+    H = np.zeros((n, n))
+    E = np.eye(n) * eps
+    for i in range(n):
+        for j in range(n):
+            H[i, j] = (fn(x + E[i] + E[j]) - fn(x + E[i] - E[j]) - fn(x - E[i] + E[j])
+                       + fn(x - E[i] - E[j])) / (4 * eps * eps)
+    return H
+
+
+# A temporary set only on some iterations (here after a `continue`) is None on the
+# others; its tangent was zeros_like(None), a TypeError in the generated code.
+def continue_before_temporary(x):
+    h = x
+    for t in range(3):
+        if t == 0:
+            continue
+        y = np.sin(h)
+        h = h + y
+    return np.sum(h * h)
+
+
+def rows_with_continue(x):
+    s = 0.0
+    for row in x.reshape(2, 2):
+        if np.sum(row) > 0:
+            s = s + np.sum(row * row * row)
+            continue
+        s = s - np.sum(np.sin(row))
+    return s
+
+
+# A tuple-unpacked pair's adjoint is a sum of two container adjoints; its tangent went
+# through broadcast_like, which asked NumPy for the shape of a ragged tuple (ValueError).
+def unpacked_pair_then_loop(x):
+    a, b = np.sin(x), np.mean(x, axis=-1, keepdims=True)
+    h = 0.0
+    for t in range(3):
+        h = np.tanh(0.7 * h + b * x)
+        if np.sum(h) > 0.4:
+            return np.sum(h) * 2.0
+    return np.sum(a) + np.sum(h)
+
+
+@pytest.mark.parametrize("fn", [continue_before_temporary, rows_with_continue, unpacked_pair_then_loop])
+@pytest.mark.parametrize("x", [np.array([0.3, -0.5, 0.8, 0.2]), np.array([-0.4, -0.1, -0.3, 0.05])],
+                         ids=["mixed", "negative"])
+def test_hessian_through_paths_that_differ_per_iteration(fn, x):
+    want = _hessian_fd(fn, x)
+    np.testing.assert_allclose(tg.hessian(fn)(x), want, rtol=1e-4, atol=1e-5)
+    v = np.array([1.0, -2.0, 0.5, 0.3])
+    np.testing.assert_allclose(tg.hvp(fn)(x, v), want @ v, rtol=1e-4, atol=1e-5)
