@@ -233,7 +233,8 @@ def draw_value(shape, rng, dtype=np.float64):
 FEATURES = ("loop_carry", "carried_return", "branch", "break", "continue", "nested_break",
             "return_in_loop", "while", "unpack", "helper", "helper_nested", "helper_loop",
             "container_list", "container_tuple", "container_dict", "container_nested",
-            "container_keyword", "random", "random_nested", "nested_def", "nested_def_value")
+            "container_keyword", "random", "random_nested", "nested_def", "nested_def_value",
+            "loop_in_branch", "branch_in_loop", "zero_trip", "helper_control", "for_rows", "aug_loop")
 
 HELPERS = {
     "h_mul": "def h_mul(u, v):\n    return u * np.sin(v) + 0.5 * u\n",
@@ -246,6 +247,9 @@ HELPERS = {
     "h_total": "def h_total(seq):\n    return seq[0] * seq[1] + seq[0]\n",
     "h_dict": "def h_dict(d):\n    return d['a'] * np.cos(d['b'])\n",
     "h_nested": "def h_nested(p):\n    return p[0][0] * p[0][1] + np.sin(p[1])\n",
+    "h_control": ("def h_control(u):\n    acc = u\n    for k in range(3):\n        if np.sum(acc) > 1.5:\n"
+                  "            return acc * 0.5\n        if k == 1:\n            continue\n"
+                  "        acc = acc * 1.3 + 0.2\n    return acc\n"),
     "h_noisy": "def h_noisy(w):\n    return w * rs.uniform(0.5, 1.5)\n",
     "h_noisy2": "def h_noisy2(w):\n    n = h_noisy(w)\n    return n + np.sin(w) * rs.uniform(-1.0, 1.0)\n",
 }
@@ -525,6 +529,65 @@ class FlowProgram:
         else:
             self.emit(f"op = {name}", f"{h} = op({a.src})")
         self.done(h, _arr(a))
+
+    def b_loop_in_branch(self, feature):
+        self.flags.add(feature)
+        h, e = self.new(), self.e()
+        c = self.cond(self.pick(self.gen.args).src)
+        self.emit(f"{h} = {e.src}", f"if {c}:", "    for t in range(2):", f"        {h} = {self._update(h, e.src)}")
+        if self.rng.random() < 0.5:
+            self.emit("else:", f"    {h} = {h} * 1.5")
+        self.done(h, _arr(e))
+
+    def b_branch_in_loop(self, feature):
+        self.flags.add(feature)
+        h, e = self.new(), self.e()
+        tmp = f"tmp{self.k}"
+        test = self.pick(["t == 1", "t > 0", f"np.sum({h}) > 0.3"])
+        self.emit(f"{h} = {e.src} * 0.5", "for t in range(3):", f"    if {test}:", f"        {tmp} = np.sin({h})",
+                  f"        {h} = {h} + {tmp} * 0.5")
+        if self.rng.random() < 0.5:
+            self.emit("    else:", f"        {h} = {self._update(h, e.src)}")
+        self.done(h, _arr(e))
+
+    def b_zero_trip(self, feature):
+        self.flags.add(feature)
+        h, e = self.new(), self.e()
+        if self.rng.random() < 0.5:
+            self.emit(f"{h} = {e.src}", f"for t in range({self.pick(['0', '1'])}):", f"    {h} = {self._update(h, e.src)}")
+        else:
+            self.emit(f"{h} = {e.src}", "t = 0", f"while t < {self.pick(['0', '1'])}:",
+                      f"    {h} = {self._update(h, e.src)}", "    t = t + 1")
+        self.done(h, _arr(e))
+
+    def b_helper_control(self, feature):
+        self.flags.add(feature)
+        h, a = self.new(), self.e()
+        self.use("h_control")
+        self.emit(f"{h} = h_control({a.src})")
+        self.done(h, _arr(a))
+
+    def b_for_rows(self, feature):
+        self.flags.add(feature)
+        h = self.new()
+        mats = [a for a in self.gen.args[:len(self.params)] if a.shape == (2, 3)]
+        vecs = [a for a in self.gen.args[:len(self.params)] if a.shape == (3,)]
+        if mats:
+            m = self.pick(mats).src
+            self.emit(f"{h} = 0.0", f"for i, row in enumerate({m}):", f"    {h} = {h} + np.sum(np.sin(row) * (i + 1.0))")
+        elif vecs:
+            v = self.pick(vecs).src
+            self.emit(f"{h} = 0.0", f"for a, b in zip({v}, {v}[::-1]):", f"    {h} = {h} + a * np.cos(b)")
+        else:
+            e = self.e()
+            self.emit(f"{h} = 0.0", f"for c in [0.5, 1.0, 2.0]:", f"    {h} = {h} + np.sum(np.tanh(c * {e.src}))")
+        self.done(h, ())
+
+    def b_aug_loop(self, feature):
+        self.flags.add(feature)
+        h, e = self.new(), self.e()
+        self.emit(f"{h} = {e.src} * 1.0", "for t in range(3):", f"    {h} {self.pick(['+', '-', '*'])}= np.tanh({e.src}) * 0.5")
+        self.done(h, _arr(e))
 
     # -- the whole program ----------------------------------------------------------------
     def build(self, features):
