@@ -4,8 +4,9 @@ Each program (``randprog.flow_program``) is a small module: a seeded
 ``rs = np.random.RandomState(0)``, the helpers it calls and ``def f``.  Every
 program is checked in ``grad``, ``value_and_grad`` (whose value must equal
 ``f(*args)``) and ``jvp`` (value and J v) against central finite differences of
-``f`` itself, and every fourth one in ``hvp`` against second differences; ``rs`` is reseeded before every call of ``f`` and of its
-derivative, so both see the same draws.  A right number passes; anything else
+``f`` itself, and every fourth one in ``hvp`` against second differences;
+``rs`` is reseeded before every call of ``f`` and of its derivative, so both
+see the same draws.  A right number passes; anything else
 fails: a wrong number, an exception in generated code, and a TransformError
 too, except for a nested def used as a value, which must be refused with a
 message naming it.  Failures print the program's source.
