@@ -102,11 +102,6 @@ class _Restructurer:
                     setattr(stmt, branch, self.tails(block, kinds))
                 out.append(stmt)
                 return out
-            if kinds == (gast.Return,) and isinstance(stmt, (gast.For, gast.While)) and _contains(
-                    stmt.body, (gast.Return,), into_loops=True):
-                node = next(n for n in gast.walk(stmt) if isinstance(n, gast.Return))
-                raise self.parsed.error("cannot differentiate a `return` inside a loop", node,
-                                        hint="`break` out of the loop and return after it.")
             out.append(stmt)
             if isinstance(stmt, kinds):
                 return out
@@ -135,7 +130,8 @@ class _Restructurer:
                     # a loop-carried value needs one before the loop; read only once it is set
                     out.append(gast.copy_location(syntax.assign(result(), syntax.const(0.0)), stmt))
                     out.append(stmt)
-                    done = gast.If(test=syntax.name(flag), body=[syntax.ret(syntax.name(result()))], orelse=[])
+                    done = gast.If(test=syntax.name(flag), body=[syntax.ret(syntax.name(result()))],
+                                   orelse=[])
                     out.append(gast.copy_location(done, stmt))
                     continue
             out.append(stmt)
@@ -162,7 +158,8 @@ class _Restructurer:
         """Tail ``return e`` becomes ``result = e`` (``return result`` itself goes: already assigned)."""
         out = []
         for stmt in stmts:
-            if isinstance(stmt, gast.Return) and isinstance(stmt.value, gast.Name) and stmt.value.id == result:
+            if isinstance(stmt, gast.Return) and isinstance(stmt.value, gast.Name) \
+                    and stmt.value.id == result:
                 continue
             if isinstance(stmt, gast.Return):
                 value = stmt.value if stmt.value is not None else syntax.const(None)

@@ -352,7 +352,8 @@ class FlowProgram:
         h, e = self.new(), self.e()
         v = self.vector()
         term = f"{e.src} * {v}[t]" if v else e.src
-        test = self.pick([f"t == {int(self.rng.integers(0, 3))}", f"np.sum({h}) > {round(float(self.rng.uniform(-1, 1)), 2)}"])
+        threshold = round(float(self.rng.uniform(-1, 1)), 2)
+        test = self.pick([f"t == {int(self.rng.integers(0, 3))}", f"np.sum({h}) > {threshold}"])
         self.emit(f"{h} = 0.0", f"for t in range(3):")
         if self.rng.random() < 0.5:
             self.emit(f"    if {test}:", f"        {kw}", f"    {h} = {self._update(h, term)}")
@@ -534,7 +535,8 @@ class FlowProgram:
         self.flags.add(feature)
         h, e = self.new(), self.e()
         c = self.cond(self.pick(self.gen.args).src)
-        self.emit(f"{h} = {e.src}", f"if {c}:", "    for t in range(2):", f"        {h} = {self._update(h, e.src)}")
+        self.emit(f"{h} = {e.src}", f"if {c}:", "    for t in range(2):",
+                  f"        {h} = {self._update(h, e.src)}")
         if self.rng.random() < 0.5:
             self.emit("else:", f"    {h} = {h} * 1.5")
         self.done(h, _arr(e))
@@ -544,8 +546,8 @@ class FlowProgram:
         h, e = self.new(), self.e()
         tmp = f"tmp{self.k}"
         test = self.pick(["t == 1", "t > 0", f"np.sum({h}) > 0.3"])
-        self.emit(f"{h} = {e.src} * 0.5", "for t in range(3):", f"    if {test}:", f"        {tmp} = np.sin({h})",
-                  f"        {h} = {h} + {tmp} * 0.5")
+        self.emit(f"{h} = {e.src} * 0.5", "for t in range(3):", f"    if {test}:",
+                  f"        {tmp} = np.sin({h})", f"        {h} = {h} + {tmp} * 0.5")
         if self.rng.random() < 0.5:
             self.emit("    else:", f"        {h} = {self._update(h, e.src)}")
         self.done(h, _arr(e))
@@ -554,7 +556,8 @@ class FlowProgram:
         self.flags.add(feature)
         h, e = self.new(), self.e()
         if self.rng.random() < 0.5:
-            self.emit(f"{h} = {e.src}", f"for t in range({self.pick(['0', '1'])}):", f"    {h} = {self._update(h, e.src)}")
+            self.emit(f"{h} = {e.src}", f"for t in range({self.pick(['0', '1'])}):",
+                      f"    {h} = {self._update(h, e.src)}")
         else:
             self.emit(f"{h} = {e.src}", "t = 0", f"while t < {self.pick(['0', '1'])}:",
                       f"    {h} = {self._update(h, e.src)}", "    t = t + 1")
@@ -574,19 +577,22 @@ class FlowProgram:
         vecs = [a for a in self.gen.args[:len(self.params)] if a.shape == (3,)]
         if mats:
             m = self.pick(mats).src
-            self.emit(f"{h} = 0.0", f"for i, row in enumerate({m}):", f"    {h} = {h} + np.sum(np.sin(row) * (i + 1.0))")
+            self.emit(f"{h} = 0.0", f"for i, row in enumerate({m}):",
+                      f"    {h} = {h} + np.sum(np.sin(row) * (i + 1.0))")
         elif vecs:
             v = self.pick(vecs).src
             self.emit(f"{h} = 0.0", f"for a, b in zip({v}, {v}[::-1]):", f"    {h} = {h} + a * np.cos(b)")
         else:
             e = self.e()
-            self.emit(f"{h} = 0.0", f"for c in [0.5, 1.0, 2.0]:", f"    {h} = {h} + np.sum(np.tanh(c * {e.src}))")
+            self.emit(f"{h} = 0.0", "for c in [0.5, 1.0, 2.0]:",
+                      f"    {h} = {h} + np.sum(np.tanh(c * {e.src}))")
         self.done(h, ())
 
     def b_aug_loop(self, feature):
         self.flags.add(feature)
         h, e = self.new(), self.e()
-        self.emit(f"{h} = {e.src} * 1.0", "for t in range(3):", f"    {h} {self.pick(['+', '-', '*'])}= np.tanh({e.src}) * 0.5")
+        op = self.pick(['+', '-', '*'])
+        self.emit(f"{h} = {e.src} * 1.0", "for t in range(3):", f"    {h} {op}= np.tanh({e.src}) * 0.5")
         self.done(h, _arr(e))
 
     # -- the whole program ----------------------------------------------------------------

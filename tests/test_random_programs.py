@@ -301,7 +301,8 @@ def inner_while_break_in_branch(x):
     return np.sum(h)
 
 
-@pytest.mark.parametrize("fn", [inner_break_after_continue, inner_break_after_break, inner_while_break_in_branch])
+@pytest.mark.parametrize("fn", [inner_break_after_continue, inner_break_after_break,
+                                inner_while_break_in_branch])
 @pytest.mark.parametrize("x", [0.7, np.array([0.3, -0.4, 0.9])], ids=["float", "array"])
 def test_inner_loop_break_survives_outer_restructuring(fn, x):
     _all_modes(fn, x)
@@ -383,7 +384,8 @@ def carried_times(w):
     return h * w
 
 
-@pytest.mark.parametrize("w", [np.float64(0.7), np.array(0.7), np.float32(0.7)], ids=["float64", "0d", "float32"])
+@pytest.mark.parametrize("w", [np.float64(0.7), np.array(0.7), np.float32(0.7)],
+                         ids=["float64", "0d", "float32"])
 def test_jvp_of_a_numpy_scalar_with_a_python_float_tangent(w):
     value, jv = tg.jvp(carried_times)(w, 1.0)
     assert value == carried_times(w)

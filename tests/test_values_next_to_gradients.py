@@ -245,8 +245,8 @@ def _same_value(got, want):
 
 
 def _params(cases):
-    return [pytest.param(f, args, marks=pytest.mark.xfail(reason="class 3 of issue 11: fixed on another branch",
-                                                          strict=False)) if f in PENDING else pytest.param(f, args)
+    pending = pytest.mark.xfail(reason="class 3 of issue 11: fixed on another branch", strict=False)
+    return [pytest.param(f, args, marks=pending) if f in PENDING else pytest.param(f, args)
             for f, args in cases]
 
 
@@ -270,7 +270,8 @@ def test_vjp(f, args):
 ARRAY_FIRST = [(f, args) for f, args in CASES if not isinstance(args[0], (dict, list))]
 
 
-@pytest.mark.parametrize("f, args", ARRAY_FIRST, ids=[f"{f.__name__}-{i}" for i, (f, _) in enumerate(ARRAY_FIRST)])
+@pytest.mark.parametrize("f, args", ARRAY_FIRST,
+                         ids=[f"{f.__name__}-{i}" for i, (f, _) in enumerate(ARRAY_FIRST)])
 def test_jvp_value(f, args):
     x = args[0]
     tangent = 1.0 if type(x) is float else np.ones_like(x)
