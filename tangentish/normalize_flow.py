@@ -40,6 +40,7 @@ class LoopInfo:
 
     copies_at: int                                   # body index where copy-backs start
     escapes: Set[str] = field(default_factory=set)   # names first defined in the body, read after it
+    users: Dict[str, str] = field(default_factory=dict)   # escaping name -> the user's name (for errors)
 
 
 def user_assigned(stmts) -> Set[str]:
@@ -216,10 +217,11 @@ class FlowNormalizer:
         unsure = self._unsure(before, carried, stmt.body, targets)
         escapes = {self.env[u] for u in self.env if u not in before or u in targets or u in unsure}
         escapes |= {n.id for n in gast.walk(target_node) if isinstance(n, gast.Name)}
+        users = {self.env[u]: u for u in self.env}
         self._after_loop(top, before, unsure)
         loop = gast.For(target=target_node, iter=iter_, body=body or [gast.Pass()], orelse=[],
                         type_comment=None)
-        self.loops[id(loop)] = LoopInfo(copies_at, escapes - set(top.values()))
+        self.loops[id(loop)] = LoopInfo(copies_at, escapes - set(top.values()), users)
         self.emit(loop)
 
     def _unsure(self, before, carried, body, targets) -> Set[str]:
@@ -316,7 +318,8 @@ class FlowNormalizer:
         body, copies_at = self._loop_body(stmt.body, [], carried, retest)
         unsure = self._unsure(before, carried, stmt.body, set())
         escapes = {self.env[u] for u in self.env if u not in before or u in unsure}
+        users = {self.env[u]: u for u in self.env}
         self._after_loop(top, before, unsure)
         loop = gast.While(test=test, body=body or [gast.Pass()], orelse=[])
-        self.loops[id(loop)] = LoopInfo(copies_at, escapes - set(top.values()))
+        self.loops[id(loop)] = LoopInfo(copies_at, escapes - set(top.values()), users)
         self.emit(loop)

@@ -527,5 +527,10 @@ def bound_in_one_branch_then_carried(x, flag):
 @pytest.mark.parametrize("flag", [True, False])
 def test_a_name_bound_in_one_branch_then_updated_in_a_loop_is_refused(flag):
     # (it was copied into the loop's carried name before the loop: UnboundLocalError)
-    with pytest.raises(tg.TransformError, match="after the loop"):
-        tg.grad(bound_in_one_branch_then_carried)(np.array([0.5, 0.2]), flag)
+    x = np.array([0.5, 0.2])
+    with pytest.raises(tg.TransformError, match="`y` after the loop"):
+        tg.grad(bound_in_one_branch_then_carried)(x, flag)
+    # forward mode needs no tape: it differentiates it (y = 2 x + 1 after the loop)
+    value, jv = tg.jvp(bound_in_one_branch_then_carried)(x, flag, np.ones(2))
+    assert value == bound_in_one_branch_then_carried(x, flag)
+    np.testing.assert_allclose(jv, np.sum(numerical_grad(bound_in_one_branch_then_carried, [x, flag])))
