@@ -219,10 +219,23 @@ class FlowNormalizer:
         escapes |= {n.id for n in gast.walk(target_node) if isinstance(n, gast.Name)}
         users = {self.env[u]: u for u in self.env}
         self._after_loop(top, before, unsure)
+        if self._is_range(stmt.iter) and not self._runs(stmt.iter):   # range(0), range(n): maybe none
+            self.maybe_unbound |= {self.env[u] for u in self.env if u not in before}
         loop = gast.For(target=target_node, iter=iter_, body=body or [gast.Pass()], orelse=[],
                         type_comment=None)
         self.loops[id(loop)] = LoopInfo(copies_at, escapes - set(top.values()), users)
         self.emit(loop)
+
+    @staticmethod
+    def _runs(call) -> bool:
+        """Does ``range(...)`` of constant arguments run at least once?"""
+        if call.keywords or not all(isinstance(a, gast.Constant) and type(a.value) is int
+                                    for a in call.args):
+            return False
+        try:
+            return len(range(*[a.value for a in call.args])) > 0
+        except (TypeError, ValueError):
+            return False
 
     def _unsure(self, before, carried, body, targets) -> Set[str]:
         """User names the loop binds that were maybe unbound before it, so not carried."""

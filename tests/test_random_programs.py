@@ -497,7 +497,37 @@ def maybe_unbound_then_rebound(x, flag):
     return np.sum(g)
 
 
+# A loop that may not run (range(0), range(n)) leaves the names it first binds maybe
+# unbound too: a later loop over the same target copied it into its carried name.
+def zero_trip_then_return_in_loop(x):
+    h = x + x
+    for t in range(0):
+        h = h * 0.8
+    g = 0.0
+    for t in range(3):
+        g = g * 0.8 + np.sin(h - x)
+        if t == 1:
+            return np.sum(g) * 2.0
+    return np.sum(h) + np.sum(g)
+
+
+def maybe_zero_trip_then_target_read(x, n):
+    h = x + x
+    for t in range(n):
+        h = h * 0.8
+    g = 0.0
+    for t in range(3):
+        g = g * 0.8 + np.sin(h - x)
+        if np.sum(g) > 5:
+            break
+    return np.sum(h) + np.sum(g) * t
+
+
 @pytest.mark.parametrize("fn, args", [
+    (zero_trip_then_return_in_loop, (np.array(0.3),)),
+    (zero_trip_then_return_in_loop, (np.array([0.3, -0.6]),)),
+    (maybe_zero_trip_then_target_read, (np.array([0.3, 0.1]), 0)),
+    (maybe_zero_trip_then_target_read, (np.array([0.3, 0.1]), 2)),
     (target_read_after_loop, (np.array([0.5, -0.2]),)),
     (target_read_after_loop, (0.5,)),
     (target_of_a_loop_in_a_branch, (np.array([0.5, -0.2]), True)),
