@@ -105,7 +105,8 @@ def match_input(g, x):
     if dtype is not None and np.issubdtype(dtype, np.floating):
         if np.iscomplexobj(g):
             g = np.real(g)
-        if getattr(g, "dtype", None) is None or g.dtype != dtype:   # (None != float64 is False in NumPy)
+        g_dtype = getattr(g, "dtype", None)   # (not `!= dtype` on None: np.dtype(None) is float64)
+        if g_dtype is None or g_dtype != dtype:   # (a GPU or dask array converts itself: no np.asarray)
             g = g.astype(dtype, copy=False) if hasattr(g, "astype") else np.asarray(g).astype(dtype, copy=False)
         if np.ndim(x) == 0 and isinstance(x, np.generic):
             return g[()]

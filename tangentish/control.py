@@ -54,7 +54,8 @@ def backward_loop(rt, stmt, out: List) -> None:
         raise rt.error(stmt, "internal: loop without normalization info")
     escaped = sorted(n for n in info.escapes if n in rt.nonzero)
     if escaped:
-        raise rt.error(stmt, f"cannot differentiate `{escaped[0]}` after the loop: it is first "
+        name = info.users.get(escaped[0], escaped[0])   # the user's name, not its SSA copy
+        raise rt.error(stmt, f"cannot differentiate `{name}` after the loop: it is first "
                              "assigned inside the loop", "assign it before the loop (x = 0.0), "
                              "so every iteration updates it.")
     start = set(rt.nonzero)

@@ -102,6 +102,7 @@ class Normalizer(FlowNormalizer, Desugar):
         self.namer = namer
         self.env: Dict[str, str] = {p: p for p in params}   # user name -> current name
         self.defined = set(params)                            # every name ever assigned
+        self.maybe_unbound: set = set()   # names set on some paths only (one branch, a loop body)
         self.result: Optional[str] = None
         self.origin: Dict[int, gast.AST] = {}
         self.out: List[gast.AST] = []

@@ -31,6 +31,7 @@ from typing import Dict, Optional, Set
 import gast
 
 from . import syntax
+from .restructure import is_break_check
 
 
 @dataclass
@@ -39,6 +40,7 @@ class LoopInfo:
 
     copies_at: int                                   # body index where copy-backs start
     escapes: Set[str] = field(default_factory=set)   # names first defined in the body, read after it
+    users: Dict[str, str] = field(default_factory=dict)   # escaping name -> the user's name (for errors)
 
 
 def user_assigned(stmts) -> Set[str]:
@@ -94,8 +96,11 @@ class FlowNormalizer:
             if b == e:
                 self.env[user] = b
                 continue
+            if old is not None and old in self.maybe_unbound:   # no copy of it: it may not exist
+                b, e = (None if b == old else b), (None if e == old else e)
             if b is None or e is None:
                 self.env[user] = b or e        # defined on one path only, as in Python
+                self.maybe_unbound.add(b or e)
                 continue
             if b != old and e != old:          # both branches rebind: one name for both
                 syntax.rename(orelse, e, b)
@@ -117,11 +122,15 @@ class FlowNormalizer:
                                 hint="put the rest of the loop body in an else branch.")
 
     # -- loops ----------------------------------------------------------------
-    def _carry(self, body, exclude: Set[str]) -> Dict[str, str]:
-        """Copy loop-carried variables into their own names; returns user -> carried name."""
+    def _carry(self, body, exclude: Set[str], targets: Set[str] = frozenset()) -> Dict[str, str]:
+        """Copy loop-carried variables into their own names; returns user -> carried name.
+
+        A loop target the user bound before the loop is carried too: after the loop
+        it holds the last iteration's value (or, if no iteration ran, the earlier one).
+        """
         carried = {}
-        for user in sorted(user_assigned(body) - exclude):
-            if user in self.env and user not in self.local_fns:
+        for user in sorted((user_assigned(body) - exclude) | targets):
+            if user in self.env and user not in self.local_fns and self.env[user] not in self.maybe_unbound:
                 entry = self.env[user]
                 name = self.new_name(user)
                 self.emit(syntax.assign(name, syntax.name(entry)))
@@ -129,7 +138,7 @@ class FlowNormalizer:
         return carried
 
     def _split_check(self, body):
-        if body and id(body[-1]) in self.break_checks:
+        if body and is_break_check(body[-1], self.break_checks):
             return body[:-1], [body[-1]]
         return body, []
 
@@ -196,7 +205,7 @@ class FlowNormalizer:
             iter_ = self.rename(stmt.iter)
         else:
             seqs, binders, index = self._index_form(stmt)
-        carried = self._carry(stmt.body, targets)
+        carried = self._carry(stmt.body, targets, targets & set(self.env))
         top = dict(self.env)
         if direct:
             if not isinstance(stmt.target, gast.Name):
@@ -211,13 +220,39 @@ class FlowNormalizer:
             iter_ = self._range_over(seqs)
             prologue = [lambda b=b: b(index_name) for b in binders]
         body, copies_at = self._loop_body(stmt.body, prologue, carried)
-        escapes = {self.env[u] for u in self.env if u not in before or u in targets}
+        unsure = self._unsure(before, carried, stmt.body, targets)
+        escapes = {self.env[u] for u in self.env if u not in before or u in targets or u in unsure}
         escapes |= {n.id for n in gast.walk(target_node) if isinstance(n, gast.Name)}
-        self.env.update(top)
+        users = {self.env[u]: u for u in self.env}
+        self._after_loop(top, before, unsure)
+        if self._is_range(stmt.iter) and not self._runs(stmt.iter):   # range(0), range(n): maybe none
+            self.maybe_unbound |= {self.env[u] for u in self.env if u not in before}
         loop = gast.For(target=target_node, iter=iter_, body=body or [gast.Pass()], orelse=[],
                         type_comment=None)
-        self.loops[id(loop)] = LoopInfo(copies_at, escapes - set(top.values()))
+        self.loops[id(loop)] = LoopInfo(copies_at, escapes - set(top.values()), users)
         self.emit(loop)
+
+    @staticmethod
+    def _runs(call) -> bool:
+        """Does ``range(...)`` of constant arguments run at least once?"""
+        if call.keywords or not all(isinstance(a, gast.Constant) and type(a.value) is int
+                                    for a in call.args):
+            return False
+        try:
+            return len(range(*[a.value for a in call.args])) > 0
+        except (TypeError, ValueError):
+            return False
+
+    def _unsure(self, before, carried, body, targets) -> Set[str]:
+        """User names the loop binds that were maybe unbound before it, so not carried."""
+        return {u for u in (user_assigned(body) | targets) if u in before and u not in carried
+                and before[u] in self.maybe_unbound}
+
+    def _after_loop(self, top, before, unsure) -> None:
+        """The names after a loop: carried ones as before it; those it first binds, or binds
+        over a maybe-unbound name (not carried), keep the body's last name."""
+        self.env.update({u: n for u, n in top.items() if u not in unsure})
+        self.maybe_unbound |= {self.env[u] for u in unsure}
 
     def _fresh_target(self, target):
         if isinstance(target, gast.Name):
@@ -300,8 +335,10 @@ class FlowNormalizer:
                 self.env = saved
                 return syntax.assign(cond, value)
         body, copies_at = self._loop_body(stmt.body, [], carried, retest)
-        escapes = {self.env[u] for u in self.env if u not in before}
-        self.env.update(top)
+        unsure = self._unsure(before, carried, stmt.body, set())
+        escapes = {self.env[u] for u in self.env if u not in before or u in unsure}
+        users = {self.env[u]: u for u in self.env}
+        self._after_loop(top, before, unsure)
         loop = gast.While(test=test, body=body or [gast.Pass()], orelse=[])
-        self.loops[id(loop)] = LoopInfo(copies_at, escapes - set(top.values()))
+        self.loops[id(loop)] = LoopInfo(copies_at, escapes - set(top.values()), users)
         self.emit(loop)

@@ -14,7 +14,8 @@ own tree, keeping their statements and order:
   the other branch; the loop ends with ``if stop: break``, after the tape
   push, so the backward sweep sees every iteration that ran.
 
-``return`` inside a loop is rejected with a hint (break, then return).
+* ``return`` inside a loop sets the result and a flag and breaks; after the
+  loop, ``if returned: return result`` is an early return like any other.
 """
 from __future__ import annotations
 
@@ -29,18 +30,35 @@ EXIT = (gast.Return, gast.Continue, gast.Break)
 
 
 def restructure(parsed: Parsed, body: List, fresh: Callable[[str], str], result_name: Callable[[], str]):
-    """``body`` without early exits, and the ids of the ``if stop: break`` checks it added.
+    """``body`` without early exits, and the flag names of the ``if stop: break`` checks it added.
+
+    A check is known by its flag's name, not by its node: the rest of a loop body
+    is copied into both branches of an earlier ``if`` that holds a ``break`` or
+    ``continue``, and a copied inner loop must keep its check (`is_break_check`).
 
     ``result_name()`` names the variable early returns assign (asked only when needed).
     """
     r = _Restructurer(parsed, fresh)
+    names: List[str] = []
+
+    def result() -> str:   # one result variable for every early return
+        if not names:
+            names.append(result_name())
+        return names[0]
+
+    body = r.loop_returns(body, result)
     body = r.tails(body, (gast.Return,))
     if body and isinstance(body[-1], gast.If) and _contains(body[-1], (gast.Return,)):
-        result = result_name()
-        body = r.returns_to(body, result)
-        body.append(syntax.ret(syntax.name(result)))
+        body = r.returns_to(body, result())
+        body.append(syntax.ret(syntax.name(result())))
     r.loops(body)
     return body, r.break_checks
+
+
+def is_break_check(stmt, flags) -> bool:
+    """Is ``stmt`` an ``if stop: break`` this pass added (``flags``: the names it returned)?"""
+    return (isinstance(stmt, gast.If) and isinstance(stmt.test, gast.Name) and stmt.test.id in flags
+            and len(stmt.body) == 1 and isinstance(stmt.body[0], gast.Break) and not stmt.orelse)
 
 
 def _contains(node, kinds, into_loops: bool = False) -> bool:
@@ -69,7 +87,7 @@ class _Restructurer:
     def __init__(self, parsed: Parsed, fresh):
         self.parsed = parsed
         self.fresh = fresh
-        self.break_checks: Set[int] = set()
+        self.break_checks: Set[str] = set()
 
     def tails(self, stmts, kinds) -> List:
         """``stmts`` with every exit of ``kinds`` in tail position of its block."""
@@ -84,20 +102,65 @@ class _Restructurer:
                     setattr(stmt, branch, self.tails(block, kinds))
                 out.append(stmt)
                 return out
-            if kinds == (gast.Return,) and isinstance(stmt, (gast.For, gast.While)) and _contains(
-                    stmt.body, (gast.Return,), into_loops=True):
-                node = next(n for n in gast.walk(stmt) if isinstance(n, gast.Return))
-                raise self.parsed.error("cannot differentiate a `return` inside a loop", node,
-                                        hint="`break` out of the loop and return after it.")
             out.append(stmt)
             if isinstance(stmt, kinds):
                 return out
         return out
 
+    def loop_returns(self, stmts, result) -> List:
+        """``return e`` inside a loop becomes ``result = e; returned = True; break``.
+
+        The loop is preceded by ``returned = False`` and ``result = 0.0`` (a loop-carried
+        variable needs a value before the loop; this one is read only once set) and followed by
+        ``if returned: return result``, which `tails` then treats as any early
+        return (the rest of the function moves into its ``else``).  Inner loops
+        first: their ``if returned: return result`` is a return in the outer loop.
+        """
+        out: List = []
+        for stmt in stmts:
+            if isinstance(stmt, gast.If):
+                stmt.body = self.loop_returns(stmt.body, result)
+                stmt.orelse = self.loop_returns(stmt.orelse, result)
+            elif isinstance(stmt, (gast.For, gast.While)):
+                stmt.body = self.loop_returns(stmt.body, result)
+                if _contains(stmt.body, (gast.Return,)):
+                    flag = self.fresh("returned")
+                    stmt.body = self._exit_loop(stmt.body, flag, result())
+                    out.append(gast.copy_location(syntax.assign(flag, syntax.const(False)), stmt))
+                    # a loop-carried value needs one before the loop; read only once it is set
+                    out.append(gast.copy_location(syntax.assign(result(), syntax.const(0.0)), stmt))
+                    out.append(stmt)
+                    done = gast.If(test=syntax.name(flag), body=[syntax.ret(syntax.name(result()))],
+                                   orelse=[])
+                    out.append(gast.copy_location(done, stmt))
+                    continue
+            out.append(stmt)
+        return out
+
+    def _exit_loop(self, stmts, flag: str, result: str) -> List:
+        """The ``return``s of one loop body (not of loops inside it: done first) as flag and break."""
+        out: List = []
+        for stmt in stmts:
+            if isinstance(stmt, gast.Return):
+                if not (isinstance(stmt.value, gast.Name) and stmt.value.id == result):
+                    value = stmt.value if stmt.value is not None else syntax.const(None)
+                    out.append(gast.copy_location(syntax.assign(result, value), stmt))
+                out.append(gast.copy_location(syntax.assign(flag, syntax.const(True)), stmt))
+                out.append(gast.copy_location(gast.Break(), stmt))
+                return out   # the rest of this block never runs
+            if isinstance(stmt, gast.If):
+                stmt.body = self._exit_loop(stmt.body, flag, result)
+                stmt.orelse = self._exit_loop(stmt.orelse, flag, result)
+            out.append(stmt)
+        return out
+
     def returns_to(self, stmts, result: str) -> List:
-        """Tail ``return e`` becomes ``result = e``."""
+        """Tail ``return e`` becomes ``result = e`` (``return result`` itself goes: already assigned)."""
         out = []
         for stmt in stmts:
+            if isinstance(stmt, gast.Return) and isinstance(stmt.value, gast.Name) \
+                    and stmt.value.id == result:
+                continue
             if isinstance(stmt, gast.Return):
                 value = stmt.value if stmt.value is not None else syntax.const(None)
                 out.append(gast.copy_location(syntax.assign(result, value), stmt))
@@ -133,7 +196,7 @@ class _Restructurer:
         flag = self.fresh("stop")
         start = gast.copy_location(syntax.assign(flag, syntax.const(False)), loop)
         check = gast.copy_location(gast.If(test=syntax.name(flag), body=[gast.Break()], orelse=[]), loop)
-        self.break_checks.add(id(check))
+        self.break_checks.add(flag)
         loop.body = [start] + self._drop(body, flag) + [check]
 
     def _drop(self, stmts, flag) -> List:

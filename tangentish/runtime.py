@@ -129,8 +129,10 @@ def broadcast_like(v, like):
     If ``z = x + c`` broadcast ``x`` from shape (3,) to (4, 3) and only ``x``
     moves, dz = dx repeated along axis 0: a tangent has its value's shape.
     """
+    if isinstance(v, (dict, list, tuple)) or isinstance(like, (dict, list, tuple)):
+        return v   # a container's tangent (the sum of two container adjoints) has its structure already
     shape = np.shape(like)
-    if np.shape(v) == shape or isinstance(v, (dict, list, tuple)):
+    if np.shape(v) == shape:
         return v
     return np.broadcast_to(v, shape)
 
@@ -244,8 +246,14 @@ def ones_like(y):
 
 
 def zeros_like(x):
-    """A zero adjoint with the structure of ``x``: dicts, lists and tuples included."""
-    if x is None or isinstance(x, (str, bytes)):   # a result (or argument) that has no derivative
+    """A zero adjoint with the structure of ``x``: dicts, lists and tuples included.
+
+    ``None`` (the placeholder of a temporary not set on this path, e.g. a loop
+    iteration that took its ``continue`` branch) has no derivative: None.
+    """
+    if x is None:
+        return None
+    if isinstance(x, (str, bytes)):   # a result (or argument) that has no derivative
         refuse_integer_result(x, "differentiation")
     if isinstance(x, (dict, list, tuple)):
         return _tree_like(x, [zeros_like(v) for v in (x.values() if isinstance(x, dict) else x)])

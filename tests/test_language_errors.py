@@ -80,13 +80,6 @@ def mutate_by_method(x):
     return np.sum(y)
 
 
-def return_in_loop(x):
-    for i in range(3):
-        if i == 2:
-            return x * i
-    return x
-
-
 def loop_else(x):
     for i in range(3):
         x = x * 2.0
@@ -144,7 +137,6 @@ CASES = [
     (mutate_argument, "argument `x`", "copy"),
     (mutate_argument_augassign_item, "argument `x`", "copy"),
     (mutate_by_method, "in place", "new value"),
-    (return_in_loop, "return` inside a loop", "break"),
     (loop_else, "else", "flag"),
     (first_assigned_in_loop, "first assigned inside the loop", "before the loop"),
     (with_block, "with", "outside"),

@@ -331,7 +331,8 @@ def test_gradients_and_tangents_are_writable_arrays_of_their_own():
     np.testing.assert_array_equal(g, 2.0)
     _, t = tg.jvp(shifted)(np.ones(3), np.ones((2, 3)), np.ones(3))
     assert t.shape == (2, 3) and t.flags.writeable
-    _, pullback = tg.vjp(total)(x)
+    value, pullback = tg.vjp(total)(x)
+    assert value == total(x)
     assert pullback(1.0).flags.writeable
 
 

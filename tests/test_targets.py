@@ -228,6 +228,7 @@ def test_jvp_vjp_and_elementwise_grad_on_device(cupy):
     def curve(x):
         return np.tanh(x) * x
     value, pullback = tg.vjp(curve, target="cupy")(cupy.asarray(x))
+    np.testing.assert_allclose(cupy.asnumpy(value), curve(x), rtol=1e-12)
     u = rng.randn(10)
     got = pullback(cupy.asarray(u))
     assert isinstance(got, cupy.ndarray)

@@ -565,6 +565,7 @@ def test_bound_methods_and_partials():
     assert tg.grad(model.loss, wrt="b")(W, 0.5) == pytest.approx(g[1])
     value, gw = tg.value_and_grad(model.loss)(W)
     assert value == pytest.approx(model.loss(W))
+    np.testing.assert_allclose(gw, numerical_grad(model.loss, [W]), rtol=1e-6)
     assert tg.hessian(model.loss)(W).shape == (3, 3)
     assert "def dloss_dw(self, w" in tg.grad(model.loss).source
     fixed = functools.partial(model.loss, b=0.5)
@@ -637,6 +638,8 @@ def test_keyword_calls_and_wrt_by_name():
     np.testing.assert_allclose(tg.grad(mse)(w=W, X=X, y=Y), numerical_grad(mse, [W, X, Y]), rtol=1e-6)
     value, (gw, gb) = tg.value_and_grad(mse_bias, wrt=(0, 1))(W, 0.3, X, Y)
     assert value == pytest.approx(mse_bias(W, 0.3, X, Y))
+    np.testing.assert_allclose(gw, numerical_grad(mse_bias, [W, 0.3, X, Y], 0), rtol=1e-6)
+    assert gb == pytest.approx(g[1], rel=1e-12)
 
 
 def test_dtypes_follow_the_inputs():
