@@ -235,21 +235,54 @@ def _build_reverse_unit(fn: Callable, wrt: Tuple, mode: str, complex_args: Tuple
             raise TransformError(f"cannot differentiate the recursive call to "
                                  f"`{getattr(user_fn, '__name__', user_fn)}`",
                                  hint="write the recursion as a loop.")
-        d = reverse_derivative(user_fn, tuple(positions), "vjp", tuple(complex_positions))
-        if d not in callees:
-            callees.append(d)
-        return binder(d.name, d.function), d.seed
+        halves = split_derivative(user_fn, tuple(positions), tuple(complex_positions))
+        for d in (halves.forward, halves.backward):
+            if d not in callees:
+                callees.append(d)
+        return (binder(halves.forward.name, halves.forward.function),
+                binder(halves.backward.name, halves.backward.function))
 
     binder = reverse.GlobalBinder(unit)
     node, seed = reverse.transform(unit, names, mode, callee, binder, complex_params)
     bindings = _bindings(unit.parsed)
     user_names = unit.local_names() - {seed}
     node = optimize.optimize(node, protected=user_names)
-    emitted = emit_pass.emit(node, unit.parsed.namespace, binder.bound, unit.parsed.namespace)
     where = _return_site(unit)
+    refs = lambda e: _refresh_list(unit.parsed.fn, e.user_refs, unit.parsed.namespace)  # noqa: E731
+    if mode == "split":
+        forward_fn, backward_fn = reverse.split(node, seed, unit.namer, unit.node.name)
+        halves = []
+        for part, part_seed in ((forward_fn, None), (backward_fn, seed)):
+            emitted = emit_pass.emit(part, unit.parsed.namespace, binder.bound, unit.parsed.namespace)
+            halves.append(_finish(Derivative(part.name, emitted.function, emitted.source, part_seed, emitted, fn,
+                                             callees, refs(emitted), where, bindings=bindings), unit.parsed.fn))
+        return Split(*halves)
+    emitted = emit_pass.emit(node, unit.parsed.namespace, binder.bound, unit.parsed.namespace)
     return _finish(Derivative(node.name, emitted.function, emitted.source, seed, emitted, fn, callees,
-                              _refresh_list(unit.parsed.fn, emitted.user_refs, unit.parsed.namespace), where, bindings=bindings),
+                              refs(emitted), where, bindings=bindings),
                    unit.parsed.fn)
+
+
+@dataclass(eq=False)
+class Split:
+    """A user function cut in two: ``forward(*args) -> (value, saved)``, ``backward(saved, seed) -> grads``.
+
+    A caller's forward sweep calls ``forward`` (the user's statements run there,
+    once) and keeps ``saved``; its backward sweep calls ``backward``, which runs
+    no user code.  ``vjp`` runs ``forward`` once and each pullback ``backward``.
+    """
+
+    forward: Derivative
+    backward: Derivative
+
+    def is_stale(self) -> bool:
+        return self.forward.is_stale()
+
+
+def split_derivative(fn: Callable, wrt: Tuple, complex_args: Tuple = ()) -> Split:
+    """The cached forward and backward halves of ``fn``'s derivative with respect to ``wrt``."""
+    return cached(fn, ("reverse", wrt, "split", complex_args),
+                  lambda: _build_reverse(fn, wrt, "split", complex_args), Split.is_stale)
 
 
 def _return_site(unit) -> Dict[str, object]:
