@@ -136,17 +136,41 @@ class Vjp(_CalledDifferently, Transformed):
     _mode = "vjp"
     _instead = "differentiate grad(f) or jvp(f) instead, or the function itself."
 
-    def _pull(self, args, kwargs, u):
-        d = self.derivative
-        d.refresh()
-        return self._grads(_run(d, args, kwargs, {d.seed: u}), args, kwargs)
+    def _build(self) -> pipeline.Derivative:
+        """The forward half (shown in ``.source`` with the backward half it feeds)."""
+        return self._halves().forward
+
+    def _halves(self) -> pipeline.Split:
+        halves = getattr(self, "_split", None)
+        if halves is None or halves.is_stale():
+            halves = self._split = pipeline.split_derivative(self.fn, self.wrt)
+        return halves
+
+    @property
+    def source(self) -> str:
+        """The forward half, the backward half, and the halves of every function they call."""
+        halves = self._halves()
+        if self.target:
+            return "\n\n".join(pipeline.retargeted(h, self.target).full_source()
+                                 for h in (halves.forward, halves.backward))
+        return halves.full_source()
+
+    def _forward(self, args, kwargs):
+        """``(value, saved)``: the user's statements run here, once; each pullback reuses ``saved``."""
+        halves = self._halves()
+        forward = pipeline.retargeted(halves.forward, self.target)
+        backward = pipeline.retargeted(halves.backward, self.target)
+        forward.refresh()
+        value, saved = _run(forward, args, kwargs, {})
+        return value, saved, backward
 
     def __call__(self, *args, **kwargs):
-        value = self.fn(*args, **kwargs)
+        value, saved, backward = self._forward(args, kwargs)
 
         def pullback(u):
             check_like(u, value, "vjp: the cotangent")
-            return self._pull(args, kwargs, u)
+            backward.refresh()
+            return self._grads(_run(backward, (saved, u), {}, {}), args, kwargs)
         pullback.__doc__ = f"uᵀ J for {getattr(self.fn, '__name__', 'f')} at the given arguments."
         return value, pullback
 
@@ -227,10 +251,17 @@ class Jacobian(_CalledDifferently, Transformed):
     def _build(self) -> pipeline.Derivative:
         return (self.last or (self.reverse if self.mode == "rev" else self.forward)).derivative
 
+    @property
+    def source(self) -> str:
+        return (self.last or (self.reverse if self.mode == "rev" else self.forward)).source
+
     def __call__(self, *args, **kwargs):
         if self._many:
             return tuple(Jacobian(self.fn, w, self.mode)(*args, **kwargs) for w in self.wrt)
-        value = self.fn(*args, **kwargs)
+        if self.mode == "fwd":   # (forward mode runs the function once per column anyway)
+            value = self.fn(*args, **kwargs)
+        else:   # the forward half runs the user's statements once, gives the value and the output shape
+            value, saved, backward = self.reverse._forward(args, kwargs)
         x = self._positions(args, kwargs)[0]
         out_shape, in_shape = np.shape(value), np.shape(x)
         mode = self.mode
@@ -241,10 +272,10 @@ class Jacobian(_CalledDifferently, Transformed):
             d = self.forward.derivative
             cols = _sweeps(d, args, kwargs, d.tangents[0], _basis(x))
             J = np.stack(cols, axis=-1) if cols else np.zeros(out_shape + (0,))
-        else:
+        else:   # one forward sweep, then one backward sweep per output element
             self.last = self.reverse
-            d = self.reverse.derivative
-            rows = _sweeps(d, args, kwargs, d.seed, (u if out_shape else u[()] for u in _basis(value)))
+            rows = [np.asarray(_run(backward, (saved, u if out_shape else u[()]), {}, {}))
+                    for u in _basis(value)]
             J = np.stack(rows, axis=0) if rows else np.zeros((0,) + in_shape)
         self._derivative = None
         return match_input(J.reshape(out_shape + in_shape), x)

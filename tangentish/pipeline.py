@@ -66,24 +66,7 @@ class Derivative:
 
     def full_source(self) -> str:
         """This function with every derivative it calls, as one runnable module."""
-        imports: List[str] = []
-        helpers: List[str] = []
-        bodies: List[str] = []
-        parts = self._all()
-        for d in parts:
-            head, _, body = _split_imports(d.source)
-            for line in head:
-                if line.startswith(_RUNTIME_IMPORT):
-                    helpers += [h for h in line[len(_RUNTIME_IMPORT):].split(", ") if h not in helpers]
-                elif line not in imports:
-                    imports.append(line)
-            for name in [d.name] + _other_names(d, parts):
-                named = body if name == d.name else body.replace(f"def {d.name}(", f"def {name}(", 1)
-                if named not in bodies:
-                    bodies.append(named)
-        if helpers:
-            imports.append(_RUNTIME_IMPORT + ", ".join(sorted(helpers)))
-        return "\n".join(imports) + ("\n\n\n" if imports else "") + "\n\n\n".join(bodies) + "\n"
+        return module_source(self._all())
 
     def _all(self) -> List[Derivative]:
         out: List[Derivative] = []
@@ -113,6 +96,27 @@ class Derivative:
                 ns[name] = value
         for c in self.callees:
             c.refresh()
+
+
+def module_source(parts: List[Derivative]) -> str:
+    """Generated functions ``parts`` (callees first) as one runnable module."""
+    imports: List[str] = []
+    helpers: List[str] = []
+    bodies: List[str] = []
+    for d in parts:
+        head, _, body = _split_imports(d.source)
+        for line in head:
+            if line.startswith(_RUNTIME_IMPORT):
+                helpers += [h for h in line[len(_RUNTIME_IMPORT):].split(", ") if h not in helpers]
+            elif line not in imports:
+                imports.append(line)
+        for name in [d.name] + _other_names(d, parts):
+            named = body if name == d.name else body.replace(f"def {d.name}(", f"def {name}(", 1)
+            if named not in bodies:
+                bodies.append(named)
+    if helpers:
+        imports.append(_RUNTIME_IMPORT + ", ".join(sorted(helpers)))
+    return "\n".join(imports) + ("\n\n\n" if imports else "") + "\n\n\n".join(bodies) + "\n"
 
 
 def _other_names(d: Derivative, parts: List[Derivative]) -> List[str]:
@@ -277,6 +281,10 @@ class Split:
 
     def is_stale(self) -> bool:
         return self.forward.is_stale()
+
+    def full_source(self) -> str:
+        parts = self.forward._all()
+        return module_source(parts + [d for d in self.backward._all() if d not in parts])
 
 
 def split_derivative(fn: Callable, wrt: Tuple, complex_args: Tuple = ()) -> Split:

@@ -281,7 +281,8 @@ class ReverseTransform:
         saved = self.namer.fresh((spelled if spelled.isidentifier() else "call") + "_saved")
         forward_call = syntax.call(syntax.name(forward_name), [syntax.copy_node(a) for a in op.args],
                                    [syntax.keyword(k, syntax.copy_node(v)) for k, v in op.kwargs.items()])
-        split = syntax.assign_to(syntax.tuple_([syntax.name(target.id), syntax.name(saved)], store=True),
+        split = syntax.assign_to(syntax.tuple_([syntax.name(target.id, store=True), syntax.name(saved, store=True)],
+                                               store=True),
                                  forward_call)
         split.origin_effects = True   # (the forward half runs user code: it is never dropped)
         self.forward_replace[id(stmt)] = [split]
@@ -407,7 +408,7 @@ def split(fn: gast.FunctionDef, seed: str, namer, name: str):
     else:
         saved_param = namer.fresh("saved")
         saved_value = syntax.tuple_([syntax.name(n) for n in kept])
-        unpack = [syntax.assign_to(syntax.tuple_([syntax.name(n) for n in kept], store=True),
+        unpack = [syntax.assign_to(syntax.tuple_([syntax.name(n, store=True) for n in kept], store=True),
                                    syntax.name(saved_param))] if kept else []
     forward_args = syntax.copy_node(fn.args)
     keep = lambda a: getattr(a, "id", None) != seed   # noqa: E731
