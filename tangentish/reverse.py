@@ -410,6 +410,9 @@ def split(fn: gast.FunctionDef, seed: str, namer, name: str):
         saved_value = syntax.tuple_([syntax.name(n) for n in kept])
         unpack = [syntax.assign_to(syntax.tuple_([syntax.name(n, store=True) for n in kept], store=True),
                                    syntax.name(saved_param))] if kept else []
+    # a value only one branch defines is saved as None when the other branch ran
+    maybe = [n for n in kept if n not in params and n not in control.definitely_defined(forward_part)]
+    forward_part = [syntax.assign(n, syntax.const(None)) for n in maybe] + forward_part
     forward_args = syntax.copy_node(fn.args)
     keep = lambda a: getattr(a, "id", None) != seed   # noqa: E731
     forward_args.args = [a for a in forward_args.args if keep(a)]
