@@ -161,16 +161,17 @@ class Vjp(_CalledDifferently, Transformed):
         forward = pipeline.retargeted(halves.forward, self.target)
         backward = pipeline.retargeted(halves.backward, self.target)
         forward.refresh()
+        backward.refresh()
         value, saved = _run(forward, args, kwargs, {})
-        return value, saved, backward
+        again = halves.again_from(args, kwargs)
+        return value, saved, lambda u: _run(backward, (saved, u), again, {})
 
     def __call__(self, *args, **kwargs):
         value, saved, backward = self._forward(args, kwargs)
 
         def pullback(u):
             check_like(u, value, "vjp: the cotangent")
-            backward.refresh()
-            return self._grads(_run(backward, (saved, u), {}, {}), args, kwargs)
+            return self._grads(backward(u), args, kwargs)
         pullback.__doc__ = f"uᵀ J for {getattr(self.fn, '__name__', 'f')} at the given arguments."
         return value, pullback
 
@@ -274,8 +275,7 @@ class Jacobian(_CalledDifferently, Transformed):
             J = np.stack(cols, axis=-1) if cols else np.zeros(out_shape + (0,))
         else:   # one forward sweep, then one backward sweep per output element
             self.last = self.reverse
-            rows = [np.asarray(_run(backward, (saved, u if out_shape else u[()]), {}, {}))
-                    for u in _basis(value)]
+            rows = [np.asarray(backward(u if out_shape else u[()])) for u in _basis(value)]
             J = np.stack(rows, axis=0) if rows else np.zeros((0,) + in_shape)
         self._derivative = None
         return match_input(J.reshape(out_shape + in_shape), x)

@@ -244,7 +244,7 @@ def _build_reverse_unit(fn: Callable, wrt: Tuple, mode: str, complex_args: Tuple
             if d not in callees:
                 callees.append(d)
         return (binder(halves.forward.name, halves.forward.function),
-                binder(halves.backward.name, halves.backward.function))
+                binder(halves.backward.name, halves.backward.function), halves.again)
 
     binder = reverse.GlobalBinder(unit)
     node, seed = reverse.transform(unit, names, mode, callee, binder, complex_params)
@@ -254,13 +254,13 @@ def _build_reverse_unit(fn: Callable, wrt: Tuple, mode: str, complex_args: Tuple
     where = _return_site(unit)
     refs = lambda e: _refresh_list(unit.parsed.fn, e.user_refs, unit.parsed.namespace)  # noqa: E731
     if mode == "split":
-        forward_fn, backward_fn = reverse.split(node, seed, unit.namer, unit.node.name)
+        forward_fn, backward_fn, again = reverse.split(node, seed, unit.namer, unit.node.name)
         halves = []
         for part, part_seed in ((forward_fn, None), (backward_fn, seed)):
             emitted = emit_pass.emit(part, unit.parsed.namespace, binder.bound, unit.parsed.namespace)
             halves.append(_finish(Derivative(part.name, emitted.function, emitted.source, part_seed, emitted, fn,
                                              callees, refs(emitted), where, bindings=bindings), unit.parsed.fn))
-        return Split(*halves)
+        return Split(*halves, again=again)
     emitted = emit_pass.emit(node, unit.parsed.namespace, binder.bound, unit.parsed.namespace)
     return _finish(Derivative(node.name, emitted.function, emitted.source, seed, emitted, fn, callees,
                               refs(emitted), where, bindings=bindings),
@@ -278,6 +278,15 @@ class Split:
 
     forward: Derivative
     backward: Derivative
+    again: List[str] = field(default_factory=list)   # parameters the backward half takes again
+
+    def again_from(self, args, kwargs) -> Dict[str, object]:
+        """The parameters the backward half reads, from the arguments the forward half was called with."""
+        if not self.again:
+            return {}
+        import inspect
+        bound = inspect.signature(self.forward.function).bind(*args, **kwargs)
+        return {n: bound.arguments[n] for n in self.again if n in bound.arguments}
 
     def is_stale(self) -> bool:
         return self.forward.is_stale()

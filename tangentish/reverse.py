@@ -23,7 +23,7 @@ from . import complexity, control, registry, runtime, syntax, templates, unknown
 from .activity import active_names
 from .errors import TransformError
 from .normalize import Unit
-from .resolve import Op, Resolver, hashable
+from .resolve import Op, Resolver, bound_arguments, hashable
 
 #: what to write instead of an array method or attribute that has no rule
 METHOD_HINTS = {
@@ -276,7 +276,7 @@ class ReverseTransform:
             raise
         # the forward sweep calls g's forward half, which runs g's statements once and returns
         # what g's backward half reads; the backward sweep hands that back (no user code runs again)
-        forward_name, backward_name = name
+        forward_name, backward_name, again = name
         spelled = getattr(op.key, "__name__", "") or "call"
         saved = self.namer.fresh((spelled if spelled.isidentifier() else "call") + "_saved")
         forward_call = syntax.call(syntax.name(forward_name), [syntax.copy_node(a) for a in op.args],
@@ -286,7 +286,9 @@ class ReverseTransform:
                                  forward_call)
         split.origin_effects = True   # (the forward half runs user code: it is never dropped)
         self.forward_replace[id(stmt)] = [split]
-        call = syntax.call(syntax.name(backward_name), [syntax.name(saved), syntax.name(self.adj(target.id))])
+        bound = dict(bound_arguments(op.key, op.args, op.kwargs) or [])
+        call = syntax.call(syntax.name(backward_name), [syntax.name(saved), syntax.name(self.adj(target.id))],
+                           [syntax.keyword(n, syntax.copy_node(bound[n])) for n in again if n in bound])
         if len(given) == 1:
             self.accumulate(given[0][1], call, out)
             return
@@ -384,9 +386,10 @@ def split(fn: gast.FunctionDef, seed: str, namer, name: str):
     """Cut an optimized ``split``-mode derivative at ``# backward`` into its two halves.
 
     ``{name}_forward(*params) -> (value, saved)`` runs the user's statements once;
-    ``{name}_backward(saved, seed) -> grads`` is the backward sweep, reading only
-    ``saved``: the forward names it reads (one name is passed as itself, several as
-    a tuple unpacked on the first line).
+    ``{name}_backward(saved, seed, *params) -> grads`` is the backward sweep,
+    reading only ``saved`` (the forward names it reads; one name is passed as
+    itself, several as a tuple unpacked on the first line) and the parameters it
+    reads, which the caller passes again as it passed them to the forward half.
     """
     body = fn.body
     cut = next((i for i, s in enumerate(body) if syntax.is_comment(s)
@@ -402,7 +405,10 @@ def split(fn: gast.FunctionDef, seed: str, namer, name: str):
     order = [a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
     order += [n for n in _stored_in_order(forward_part) if n not in order]
     reads = control.exposed_reads(backward_part)
-    kept = [n for n in order if n in defined and n in reads and n != seed]
+    # the parameters it reads the backward half takes again, from the caller's own arguments: a
+    # constant the caller passed stays a constant there (no tangent in a second derivative)
+    again = [n for n in order if n in params and n in reads]
+    kept = [n for n in order if n in defined and n in reads and n != seed and n not in again]
     if len(kept) == 1:
         saved_param, unpack, saved_value = kept[0], [], syntax.name(kept[0])
     else:
@@ -424,12 +430,22 @@ def split(fn: gast.FunctionDef, seed: str, namer, name: str):
                                   body=forward_part + [syntax.ret(syntax.tuple_([value, saved_value]))],
                                   decorator_list=[], returns=None, type_comment=None, type_params=[])
     param = lambda n: gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None)  # noqa: E731
-    backward_args = gast.arguments(args=[param(saved_param), param(seed)], posonlyargs=[], vararg=None,
-                                   kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+    defaults = dict(zip([a.id for a in (fn.args.posonlyargs + fn.args.args)][::-1], fn.args.defaults[::-1]))
+    defaults.update({a.id: d for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults) if d is not None})
+    keyword_only = {a.id for a in fn.args.kwonlyargs}
+    positional = [n for n in again if n not in keyword_only]   # (differentiable again: grad of grad)
+    named = [n for n in again if n in keyword_only]
+    backward_args = gast.arguments(args=[param(saved_param), param(seed)] + [param(n) for n in positional],
+                                   posonlyargs=[], vararg=None,
+                                   kwonlyargs=[param(n) for n in named],
+                                   kw_defaults=[syntax.copy_node(defaults[n]) if n in defaults else None
+                                                for n in named],
+                                   kwarg=None,
+                                   defaults=[syntax.copy_node(defaults[n]) for n in positional if n in defaults])
     backward_fn = gast.FunctionDef(name=f"{name}_backward", args=backward_args,
                                    body=unpack + backward_part,
                                    decorator_list=[], returns=None, type_comment=None, type_params=[])
-    return forward_fn, backward_fn
+    return forward_fn, backward_fn, again
 
 
 def _stored_in_order(stmts):

@@ -289,3 +289,42 @@ def test_value_of_a_dict_of_loop_carried_results():
     got = pullback({"h": 1.0, "twice": 1.0})
     np.testing.assert_allclose(got, numeric_grad(lambda w, x: 3.0 * carried_for(w, x), (0.7, X), 0),
                                rtol=1e-6, atol=1e-8)
+
+
+def vector_draw(w):
+    CALLS.append("draw")
+    return np.tanh(w * RS.randn(3)) * np.sum(w)
+
+
+def test_jacobian_in_reverse_mode_runs_the_function_once():
+    RS.seed(6)
+    n = RS.randn(3)
+    RS.seed(6)
+    CALLS.clear()
+    J = tg.jacobian(vector_draw, mode="rev")(W)
+    assert len(CALLS) == 1
+    t = np.tanh(W * n)
+    by_hand = np.diag(n * (1 - t ** 2) * np.sum(W)) + t[:, None]   # d/dw_j of tanh(w_i n_i) * sum(w)
+    np.testing.assert_allclose(J, by_hand, rtol=1e-12)
+
+
+def scaled_sum(x, s=2.0, *, p=3.0):
+    return np.sum(x ** p) * s
+
+
+def loop_of_scaled(x):
+    t = 0
+    acc = 0.0
+    while t < 3:
+        acc = acc + scaled_sum(x * t, p=2.0)
+        t = t + 1
+    return acc
+
+
+def test_second_order_through_a_helper_with_defaults_in_a_loop():
+    # acc = 2 * sum_t t^2 * sum(x^2) = 10 * sum(x^2): gradient 20 x, second derivative 20
+    f = lambda t: loop_of_scaled(np.array([t, 1.0]))   # noqa: E731
+    np.testing.assert_allclose(tg.grad(tg.grad(f))(0.7), 20.0, rtol=1e-10)
+    x = np.array([0.3, -0.4])
+    np.testing.assert_allclose(tg.hessian(loop_of_scaled)(x), 20.0 * np.eye(2), rtol=1e-10)
+    np.testing.assert_allclose(tg.hvp(loop_of_scaled)(x, np.array([1.0, 2.0])), [20.0, 40.0], rtol=1e-10)
