@@ -148,25 +148,67 @@ class Jvp(Transformed):
         return value, match_input(tangent, value)
 
 
+def _complex_positions(args) -> tuple:
+    """The positions of complex arguments (a plain loop: this runs on every call, and most are floats)."""
+    for a in args:
+        if type(a) is not float and is_complex_value(a):
+            return tuple(i for i, a in enumerate(args) if is_complex_value(a))
+    return ()
+
+
 class Vjp(_CalledDifferently, Transformed):
     """``vjp(f)(*args)`` -> ``(f(*args), pullback)``; ``pullback(u)`` is ``uᵀ J``."""
 
     _mode = "vjp"
     _instead = "differentiate grad(f) or jvp(f) instead, or the function itself."
 
-    def _pull(self, args, kwargs, u):
-        d = self._reverse_for(args)   # complex arguments: grad's convention, and grad's refusals
-        d.refresh()
-        with integer_scope(self._positions(args, kwargs)):
-            return self._grads(_run(d, args, kwargs, {d.seed: u}), args, kwargs)
+    def _build(self) -> pipeline.Derivative:
+        """The forward half (shown in ``.source`` with the backward half it feeds)."""
+        return self._halves().forward
+
+    def _halves(self, args=()) -> pipeline.Split:
+        """The forward and backward halves; complex arguments get grad's convention (and its refusals)."""
+        complex_args = _complex_positions(args)
+        if complex_args:
+            return pipeline.split_derivative(self.fn, self.wrt, complex_args)
+        halves = getattr(self, "_split", None)
+        if halves is None or halves.is_stale():
+            halves = self._split = pipeline.split_derivative(self.fn, self.wrt)
+        return halves
+
+    @property
+    def source(self) -> str:
+        """The forward half, the backward half, and the halves of every function they call."""
+        halves = self._halves()
+        if self.target:
+            return "\n\n".join(pipeline.retargeted(h, self.target).full_source()
+                                 for h in (halves.forward, halves.backward))
+        return halves.full_source()
+
+    def _forward(self, args, kwargs):
+        """``(value, saved)``: the user's statements run here, once; each pullback reuses ``saved``."""
+        halves = self._halves(args)
+        forward = pipeline.retargeted(halves.forward, self.target)
+        backward = pipeline.retargeted(halves.backward, self.target)
+        forward.refresh()
+        backward.refresh()
+        xs = self._positions(args, kwargs)
+        with integer_scope(xs):
+            value, saved = _run(forward, args, kwargs, {})
+        refuse_integer(value, xs, self._mode, halves.forward.where)
+        again = halves.again_from(args, kwargs)
+
+        def backward_half(u):
+            with integer_scope(xs):
+                return _run(backward, (saved, u), again, {})
+        return value, saved, backward_half
 
     def __call__(self, *args, **kwargs):
-        value = self.fn(*args, **kwargs)
-        refuse_integer(value, self._positions(args, kwargs), "vjp", self.derivative.where)
+        value, saved, backward = self._forward(args, kwargs)
 
         def pullback(u):
             check_like(u, value, "vjp: the cotangent")
-            return self._pull(args, kwargs, u)
+            return self._grads(backward(u), args, kwargs)
         pullback.__doc__ = f"uᵀ J for {getattr(self.fn, '__name__', 'f')} at the given arguments."
         return value, pullback
 
@@ -185,14 +227,66 @@ class ElementwiseGrad(Transformed):
         self._probed = set()
 
     def __call__(self, *args, **kwargs):
-        grads = super().__call__(*args, **kwargs)
         xs = self._positions(args, kwargs)
         key = [(getattr(x, "shape", None), getattr(x, "dtype", None), type(x)) for x in xs]
         key = key[0] if len(key) == 1 else tuple(key)
-        if key not in self._probed:
+        if key in self._probed:
+            return super().__call__(*args, **kwargs)
+        grads = self._probed_call(args, kwargs, xs)
+        if grads is None:   # a target, a container, a complex value, or an output shaped unlike the inputs
+            grads = super().__call__(*args, **kwargs)
             self._probe(args, kwargs, xs, grads if self._many else (grads,))
-            self._probed.add(key)
+        self._probed.add(key)
         return grads
+
+    def _probed_call(self, args, kwargs, xs):
+        """The first call for these shapes: one forward sweep, two backward sweeps (seeds 1 and a random ``u``).
+
+        For an elementwise function the Jacobian is diagonal, so ``Jᵀ u`` is the
+        elementwise derivative times ``u``; the user's statements run once (the
+        forward half), as in any derivative call.  None where this cannot
+        apply (then ``_probe`` checks with a jvp).
+        """
+        if self.target is not None or kwargs:
+            return None
+        real = (float, np.ndarray, np.floating)
+        if not all(isinstance(x, real) and not is_complex_value(x) for x in xs):
+            return None
+        value, pullback = Vjp(self.fn, tuple(self.wrt))(*args)
+        if not isinstance(value, real) or is_complex_value(value) \
+                or any(np.shape(value) != np.shape(x) for x in xs):
+            return None
+        dtype = value.dtype if isinstance(value, (np.ndarray, np.floating)) else np.float64
+        shape = np.shape(value)
+        rng = np.random.default_rng(12345)
+        u = (rng.uniform(0.5, 1.5, shape) * rng.choice([-1.0, 1.0], shape)).astype(dtype)
+        one = np.ones(shape, dtype)
+        if not shape:
+            u, one = (u[()], one[()]) if isinstance(value, np.generic) else (float(u), 1.0)
+        grads = pullback(one)
+        probes = pullback(u)
+        for g, p in zip(grads, probes):
+            self._refuse_unless(np.asarray(p), np.asarray(g) * u, dtype, "a vjp")
+        return grads if self._many else grads[0]
+
+    def _refuse_unless(self, got, expected, dtype, what: str) -> None:
+        """Refuse the function unless ``got`` (a random sweep) is the elementwise derivative times the seed."""
+        tol = 1e-3 if np.dtype(dtype).itemsize < 8 else 1e-7
+        same = got.shape == expected.shape
+        finite = np.isfinite(expected) & np.isfinite(got) if same else True
+        if same and np.allclose(np.where(finite, got, 0), np.where(finite, expected, 0),
+                                rtol=tol, atol=tol * (1 + np.max(np.abs(got), initial=0))):
+            return
+        where = self.derivative.where
+        name = getattr(self.fn, "__name__", "f")
+        how = ('has shape ' + str(got.shape) + ', not its input shape ' + str(expected.shape) if not same
+               else 'at one element depends on other input elements')
+        raise TransformError(
+            f"elementwise_grad needs an elementwise function, but `{name}` is not one: its output "
+            f"{how} ({what} at a random vector disagrees with the elementwise derivative), so the "
+            "sum of each column of the Jacobian it would return is not a derivative of each element",
+            hint="use tangentish.jacobian(f) for the whole Jacobian, or tangentish.vjp(f) for "
+                 "uᵀ J with the u you mean.", **where)
 
     def _probe(self, args, kwargs, xs, grads) -> None:
         """Refuse a function that is not elementwise: one jvp at a random tangent ``u`` must be ``g * u``.
@@ -200,8 +294,9 @@ class ElementwiseGrad(Transformed):
         For an elementwise function the Jacobian is diagonal, so ``J u`` equals
         the elementwise derivative times ``u``; for any other (``np.sum(v) * v``)
         the reverse sweep's ``Jᵀ 1`` is not an elementwise derivative at all.
-        Run on the first call for each argument shape; it is a second derivative
-        call (the function runs once more, inside the jvp).
+        Used where ``_probed_call`` cannot be (an output shaped unlike its inputs,
+        containers, keyword arguments): there it is a second derivative call,
+        and the function runs once more, inside the jvp.
         """
         if self.target is not None:
             return
@@ -217,21 +312,7 @@ class ElementwiseGrad(Transformed):
                 _, ju = Jvp(self.fn, w)(*args, u, **kwargs)
             except TransformError:   # no forward rule somewhere: the probe cannot tell, the result stands
                 continue
-            expected = np.asarray(g) * u
-            ju = np.asarray(ju)
-            tol = 1e-3 if np.dtype(dtype).itemsize < 8 else 1e-7
-            finite = np.isfinite(expected) & np.isfinite(ju) if ju.shape == expected.shape else True
-            if ju.shape != expected.shape or not np.allclose(np.where(finite, ju, 0), np.where(finite, expected, 0),
-                                                             rtol=tol, atol=tol * (1 + np.max(np.abs(ju), initial=0))):
-                where = self.derivative.where
-                name = getattr(self.fn, "__name__", "f")
-                raise TransformError(
-                    f"elementwise_grad needs an elementwise function, but `{name}` is not one: its output "
-                    f"{'has shape ' + str(ju.shape) + ', not its input shape ' + str(expected.shape) if ju.shape != expected.shape else 'at one element depends on other input elements'} "
-                    "(a jvp at a random tangent disagrees with the elementwise derivative), so the "
-                    "sum of each column of the Jacobian it would return is not a derivative of each element",
-                    hint="use tangentish.jacobian(f) for the whole Jacobian, or tangentish.vjp(f) for "
-                         "uᵀ J with the u you mean.", **where)
+            self._refuse_unless(np.asarray(ju), np.asarray(g) * u, dtype, "a jvp")
 
 
 class Hvp(Jvp):
@@ -304,10 +385,17 @@ class Jacobian(_CalledDifferently, Transformed):
     def _build(self) -> pipeline.Derivative:
         return (self.last or (self.reverse if self.mode == "rev" else self.forward)).derivative
 
+    @property
+    def source(self) -> str:
+        return (self.last or (self.reverse if self.mode == "rev" else self.forward)).source
+
     def __call__(self, *args, **kwargs):
         if self._many:
             return tuple(Jacobian(self.fn, w, self.mode)(*args, **kwargs) for w in self.wrt)
-        value = self.fn(*args, **kwargs)
+        if self.mode == "fwd":   # (forward mode runs the function once per column anyway)
+            value = self.fn(*args, **kwargs)
+        else:   # the forward half runs the user's statements once, gives the value and the output shape
+            value, saved, backward = self.reverse._forward(args, kwargs)
         x = self._positions(args, kwargs)[0]
         refuse_integer(value, [x], "jacobian", self.forward.derivative.where)
         out_shape, in_shape = np.shape(value), np.shape(x)
@@ -322,10 +410,9 @@ class Jacobian(_CalledDifferently, Transformed):
                 d = self.forward._for_complex(d, complex_args)
             cols = _sweeps(d, args, kwargs, d.tangents[0], _basis(x))
             J = np.stack(cols, axis=-1) if cols else np.zeros(out_shape + (0,))
-        else:
+        else:   # one forward sweep, then one backward sweep per output element
             self.last = self.reverse
-            d = self.reverse._reverse_for(args)   # complex: the pullback is J^H u, so its rows are conj(J)
-            rows = _sweeps(d, args, kwargs, d.seed, (u if out_shape else u[()] for u in _basis(value)))
+            rows = [np.asarray(backward(u if out_shape else u[()])) for u in _basis(value)]
             J = np.stack(rows, axis=0) if rows else np.zeros((0,) + in_shape)
             if complex_args:
                 J = np.conj(J)

@@ -70,8 +70,9 @@ def backward_loop(rt, stmt, out: List) -> None:
     rt.forward_replace[id(stmt)] = [syntax.assign(tape, gast.List(elts=[], ctx=gast.Load())),
                                     _with_body(stmt, _with_push(rt, stmt, info, forward_body, tape, needed))]
     if needed:
+        # (the names are stores: the backward loop rebinds the forward names it reads from the tape)
         target = syntax.name(needed[0], store=True) if len(needed) == 1 else syntax.tuple_(
-            [syntax.name(n) for n in needed], store=True)
+            [syntax.name(n, store=True) for n in needed], store=True)
     else:
         target = syntax.name(rt.namer.fresh("step"), store=True)
     out += _zeros(rt, state - start)

@@ -457,6 +457,8 @@ def transform(unit: Unit, wrt: Sequence[str], mode: str, callee: Callable, binde
     """
     ft = ForwardTransform(unit, wrt, mode, callee, binder, complex_params)
     tangent_params = [ft.tan(w) for w in wrt]
+    from .reverse import mark_effects
+    mark_effects(unit.body, ft.resolver)   # an unused RNG draw still runs (optimize keeps it)
     body = ft.block(unit.body)
     args = syntax.copy_node(unit.node.args)
     params = [gast.Name(id=t, ctx=gast.Param(), annotation=None, type_comment=None) for t in tangent_params]

@@ -4,7 +4,9 @@ Two clean-ups on the generated function:
 
 * copy propagation: ``dadd = dsum`` followed by uses of ``dadd`` becomes uses
   of ``dsum`` (or the copy's source is renamed to its target);
-* dead code: assignments whose targets nothing reads are dropped;
+* dead code: assignments whose targets nothing reads are dropped (one the
+  transformer marked as possibly having effects, a user call or an RNG draw,
+  is kept as an expression statement: it runs once, as the user wrote it);
 * repeated contributions: ``dx = dy * x`` then ``dx = dx + dy * x`` (the two
   halves of ``x * x``) become ``dx = 2 * dy * x``.
 
@@ -98,13 +100,27 @@ def _dead_code(body: List) -> List:
     for stmt in reversed(body):
         if (isinstance(stmt, gast.Assign) and all(isinstance(t, gast.Name) for t in stmt.targets)
                 and not (syntax.stored_names(stmt.targets) & live)):
-            continue
+            if not _has_effects(stmt):
+                continue
+            stmt = _effect_only(stmt)
         out.append(stmt)
         if isinstance(stmt, gast.Assign) and all(isinstance(t, gast.Name) for t in stmt.targets):
             live -= syntax.stored_names(stmt.targets)
         live |= syntax.loaded_names(stmt)
     out.reverse()
     return _drop_empty_sections(out)
+
+
+def _has_effects(stmt) -> bool:
+    """Did the transformer mark ``stmt`` as one that may have effects (a user call, an RNG draw)?"""
+    return getattr(stmt, "origin_effects", False)
+
+
+def _effect_only(stmt) -> gast.Expr:
+    """``rs.randn(3)`` for an unused ``draw = rs.randn(3)``: it still runs, once, as the user wrote it."""
+    expr = gast.Expr(value=stmt.value)
+    expr.origin_effects = True
+    return expr
 
 
 def _drop_empty_sections(body: List) -> List:
@@ -170,7 +186,10 @@ def _nested_dead(block: List, loads, top: bool) -> bool:
         if (not top and isinstance(stmt, gast.Assign)
                 and all(isinstance(t, gast.Name) for t in stmt.targets)
                 and not any(loads.get(n, 0) for n in syntax.stored_names(stmt.targets))):
-            del block[i]
+            if _has_effects(stmt):
+                block[i] = _effect_only(stmt)
+            else:
+                del block[i]
             return True
         if (isinstance(stmt, gast.If) and isinstance(stmt.test, gast.Name)
                 and all(isinstance(s, gast.Pass) for s in stmt.body + stmt.orelse)):

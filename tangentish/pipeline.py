@@ -66,24 +66,7 @@ class Derivative:
 
     def full_source(self) -> str:
         """This function with every derivative it calls, as one runnable module."""
-        imports: List[str] = []
-        helpers: List[str] = []
-        bodies: List[str] = []
-        parts = self._all()
-        for d in parts:
-            head, _, body = _split_imports(d.source)
-            for line in head:
-                if line.startswith(_RUNTIME_IMPORT):
-                    helpers += [h for h in line[len(_RUNTIME_IMPORT):].split(", ") if h not in helpers]
-                elif line not in imports:
-                    imports.append(line)
-            for name in [d.name] + _other_names(d, parts):
-                named = body if name == d.name else body.replace(f"def {d.name}(", f"def {name}(", 1)
-                if named not in bodies:
-                    bodies.append(named)
-        if helpers:
-            imports.append(_RUNTIME_IMPORT + ", ".join(sorted(helpers)))
-        return "\n".join(imports) + ("\n\n\n" if imports else "") + "\n\n\n".join(bodies) + "\n"
+        return module_source(self._all())
 
     def _all(self) -> List[Derivative]:
         out: List[Derivative] = []
@@ -113,6 +96,27 @@ class Derivative:
                 ns[name] = value
         for c in self.callees:
             c.refresh()
+
+
+def module_source(parts: List[Derivative]) -> str:
+    """Generated functions ``parts`` (callees first) as one runnable module."""
+    imports: List[str] = []
+    helpers: List[str] = []
+    bodies: List[str] = []
+    for d in parts:
+        head, _, body = _split_imports(d.source)
+        for line in head:
+            if line.startswith(_RUNTIME_IMPORT):
+                helpers += [h for h in line[len(_RUNTIME_IMPORT):].split(", ") if h not in helpers]
+            elif line not in imports:
+                imports.append(line)
+        for name in [d.name] + _other_names(d, parts):
+            named = body if name == d.name else body.replace(f"def {d.name}(", f"def {name}(", 1)
+            if named not in bodies:
+                bodies.append(named)
+    if helpers:
+        imports.append(_RUNTIME_IMPORT + ", ".join(sorted(helpers)))
+    return "\n".join(imports) + ("\n\n\n" if imports else "") + "\n\n\n".join(bodies) + "\n"
 
 
 def _other_names(d: Derivative, parts: List[Derivative]) -> List[str]:
@@ -235,21 +239,67 @@ def _build_reverse_unit(fn: Callable, wrt: Tuple, mode: str, complex_args: Tuple
             raise TransformError(f"cannot differentiate the recursive call to "
                                  f"`{getattr(user_fn, '__name__', user_fn)}`",
                                  hint="write the recursion as a loop.")
-        d = reverse_derivative(user_fn, tuple(positions), "vjp", tuple(complex_positions))
-        if d not in callees:
-            callees.append(d)
-        return binder(d.name, d.function), d.seed
+        halves = split_derivative(user_fn, tuple(positions), tuple(complex_positions))
+        for d in (halves.forward, halves.backward):
+            if d not in callees:
+                callees.append(d)
+        return (binder(halves.forward.name, halves.forward.function),
+                binder(halves.backward.name, halves.backward.function), halves.again)
 
     binder = reverse.GlobalBinder(unit)
     node, seed = reverse.transform(unit, names, mode, callee, binder, complex_params)
     bindings = _bindings(unit.parsed)
     user_names = unit.local_names() - {seed}
     node = optimize.optimize(node, protected=user_names)
-    emitted = emit_pass.emit(node, unit.parsed.namespace, binder.bound, unit.parsed.namespace)
     where = _return_site(unit)
+    refs = lambda e: _refresh_list(unit.parsed.fn, e.user_refs, unit.parsed.namespace)  # noqa: E731
+    if mode == "split":
+        forward_fn, backward_fn, again = reverse.split(node, seed, unit.namer, unit.node.name)
+        halves = []
+        for part, part_seed in ((forward_fn, None), (backward_fn, seed)):
+            emitted = emit_pass.emit(part, unit.parsed.namespace, binder.bound, unit.parsed.namespace)
+            halves.append(_finish(Derivative(part.name, emitted.function, emitted.source, part_seed, emitted, fn,
+                                             callees, refs(emitted), where, bindings=bindings), unit.parsed.fn))
+        return Split(*halves, again=again)
+    emitted = emit_pass.emit(node, unit.parsed.namespace, binder.bound, unit.parsed.namespace)
     return _finish(Derivative(node.name, emitted.function, emitted.source, seed, emitted, fn, callees,
-                              _refresh_list(unit.parsed.fn, emitted.user_refs, unit.parsed.namespace), where, bindings=bindings),
+                              refs(emitted), where, bindings=bindings),
                    unit.parsed.fn)
+
+
+@dataclass(eq=False)
+class Split:
+    """A user function cut in two: ``forward(*args) -> (value, saved)``, ``backward(saved, seed) -> grads``.
+
+    A caller's forward sweep calls ``forward`` (the user's statements run there,
+    once) and keeps ``saved``; its backward sweep calls ``backward``, which runs
+    no user code.  ``vjp`` runs ``forward`` once and each pullback ``backward``.
+    """
+
+    forward: Derivative
+    backward: Derivative
+    again: List[str] = field(default_factory=list)   # parameters the backward half takes again
+
+    def again_from(self, args, kwargs) -> Dict[str, object]:
+        """The parameters the backward half reads, from the arguments the forward half was called with."""
+        if not self.again:
+            return {}
+        import inspect
+        bound = inspect.signature(self.forward.function).bind(*args, **kwargs)
+        return {n: bound.arguments[n] for n in self.again if n in bound.arguments}
+
+    def is_stale(self) -> bool:
+        return self.forward.is_stale()
+
+    def full_source(self) -> str:
+        parts = self.forward._all()
+        return module_source(parts + [d for d in self.backward._all() if d not in parts])
+
+
+def split_derivative(fn: Callable, wrt: Tuple, complex_args: Tuple = ()) -> Split:
+    """The cached forward and backward halves of ``fn``'s derivative with respect to ``wrt``."""
+    return cached(fn, ("reverse", wrt, "split", complex_args),
+                  lambda: _build_reverse(fn, wrt, "split", complex_args), Split.is_stale)
 
 
 def _return_site(unit) -> Dict[str, object]:

@@ -23,7 +23,7 @@ from . import complexity, control, registry, runtime, syntax, templates, unknown
 from .activity import active_names
 from .errors import TransformError
 from .normalize import Unit
-from .resolve import Op, Resolver, hashable
+from .resolve import Op, Resolver, bound_arguments, hashable
 
 #: what to write instead of an array method or attribute that has no rule
 METHOD_HINTS = {
@@ -277,14 +277,26 @@ class ReverseTransform:
         complex_positions = tuple(i for i, a in enumerate(op.args)
                                   if isinstance(a, gast.Name) and a.id in self.complex)
         try:
-            name, seed = self.callee(op.key, positions, self.bind_global, complex_positions)
+            name = self.callee(op.key, positions, self.bind_global, complex_positions)
         except TransformError as e:
             if e.filename is None:   # say where the user called it
                 raise self.error(stmt, e.message, e.hint) from None
             raise
-        keywords = [syntax.keyword(k, v) for k, v in op.kwargs.items()]
-        keywords.append(syntax.keyword(seed, syntax.name(self.adj(target.id))))
-        call = syntax.call(syntax.name(name), [syntax.copy_node(a) for a in op.args], keywords)
+        # the forward sweep calls g's forward half, which runs g's statements once and returns
+        # what g's backward half reads; the backward sweep hands that back (no user code runs again)
+        forward_name, backward_name, again = name
+        spelled = getattr(op.key, "__name__", "") or "call"
+        saved = self.namer.fresh((spelled if spelled.isidentifier() else "call") + "_saved")
+        forward_call = syntax.call(syntax.name(forward_name), [syntax.copy_node(a) for a in op.args],
+                                   [syntax.keyword(k, syntax.copy_node(v)) for k, v in op.kwargs.items()])
+        split = syntax.assign_to(syntax.tuple_([syntax.name(target.id, store=True), syntax.name(saved, store=True)],
+                                               store=True),
+                                 forward_call)
+        split.origin_effects = True   # (the forward half runs user code: it is never dropped)
+        self.forward_replace[id(stmt)] = [split]
+        bound = dict(bound_arguments(op.key, op.args, op.kwargs) or [])
+        call = syntax.call(syntax.name(backward_name), [syntax.name(saved), syntax.name(self.adj(target.id))],
+                           [syntax.keyword(n, syntax.copy_node(bound[n])) for n in again if n in bound])
         if len(given) == 1:
             self.accumulate(given[0][1], call, out)
             return
@@ -356,6 +368,105 @@ class ReverseTransform:
         return self.unit.parsed.error(message, origin, hint=hint)
 
 
+#: the comment between the forward and the backward sweep (where `split` cuts a derivative in two)
+BACKWARD = "backward"
+
+
+def mark_effects(stmts, resolver: Resolver) -> None:
+    """Mark the statements that may have effects: calls of user code and of unknown callables.
+
+    ``rs.randn(3)`` advances the RNG even when nothing reads its value, so the
+    optimizer keeps such a call (as an expression statement) instead of dropping it.
+    """
+    for stmt in stmts:
+        for field in ("body", "orelse"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list):
+                mark_effects(inner, resolver)
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Call):
+            try:
+                kind = resolver.op_of(stmt.value).kind
+            except Exception:   # (resolving is for the judgement only; anything unclear may have effects)
+                kind = "unknown"
+            if kind in ("user", "unknown"):
+                stmt.origin_effects = True
+
+
+def split(fn: gast.FunctionDef, seed: str, namer, name: str):
+    """Cut an optimized ``split``-mode derivative at ``# backward`` into its two halves.
+
+    ``{name}_forward(*params) -> (value, saved)`` runs the user's statements once;
+    ``{name}_backward(saved, seed, *params) -> grads`` is the backward sweep,
+    reading only ``saved`` (the forward names it reads; one name is passed as
+    itself, several as a tuple unpacked on the first line) and the parameters it
+    reads, which the caller passes again as it passed them to the forward half.
+    """
+    body = fn.body
+    cut = next((i for i, s in enumerate(body) if syntax.is_comment(s)
+                and s.value.args[0].value == BACKWARD), None)
+    ret = body[-1]
+    assert isinstance(ret, gast.Return) and isinstance(ret.value, gast.Tuple)
+    value, grads = ret.value.elts
+    forward_part = body[:cut] if cut is not None else body[:-1]
+    backward_part = body[cut + 1:-1] if cut is not None else []
+    backward_part = backward_part + [syntax.ret(grads)]
+    params = {a.id for a in fn.args.args + fn.args.kwonlyargs + fn.args.posonlyargs} - {seed}
+    defined = params | syntax.stored_names(forward_part)
+    order = [a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
+    order += [n for n in _stored_in_order(forward_part) if n not in order]
+    reads = control.exposed_reads(backward_part)
+    # the parameters it reads the backward half takes again, from the caller's own arguments: a
+    # constant the caller passed stays a constant there (no tangent in a second derivative)
+    again = [n for n in order if n in params and n in reads]
+    kept = [n for n in order if n in defined and n in reads and n != seed and n not in again]
+    if len(kept) == 1:
+        saved_param, unpack, saved_value = kept[0], [], syntax.name(kept[0])
+    else:
+        saved_param = namer.fresh("saved")
+        saved_value = syntax.tuple_([syntax.name(n) for n in kept])
+        unpack = [syntax.assign_to(syntax.tuple_([syntax.name(n, store=True) for n in kept], store=True),
+                                   syntax.name(saved_param))] if kept else []
+    # a value only one branch defines is saved as None when the other branch ran
+    maybe = [n for n in kept if n not in params and n not in control.definitely_defined(forward_part)]
+    forward_part = [syntax.assign(n, syntax.const(None)) for n in maybe] + forward_part
+    forward_args = syntax.copy_node(fn.args)
+    keep = lambda a: getattr(a, "id", None) != seed   # noqa: E731
+    forward_args.args = [a for a in forward_args.args if keep(a)]
+    if not all(keep(a) for a in forward_args.kwonlyargs):
+        pairs = [(a, d) for a, d in zip(forward_args.kwonlyargs, forward_args.kw_defaults) if keep(a)]
+        forward_args.kwonlyargs = [a for a, _ in pairs]
+        forward_args.kw_defaults = [d for _, d in pairs]
+    forward_fn = gast.FunctionDef(name=f"{name}_forward", args=forward_args,
+                                  body=forward_part + [syntax.ret(syntax.tuple_([value, saved_value]))],
+                                  decorator_list=[], returns=None, type_comment=None, type_params=[])
+    param = lambda n: gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None)  # noqa: E731
+    defaults = dict(zip([a.id for a in (fn.args.posonlyargs + fn.args.args)][::-1], fn.args.defaults[::-1]))
+    defaults.update({a.id: d for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults) if d is not None})
+    keyword_only = {a.id for a in fn.args.kwonlyargs}
+    positional = [n for n in again if n not in keyword_only]   # (differentiable again: grad of grad)
+    named = [n for n in again if n in keyword_only]
+    backward_args = gast.arguments(args=[param(saved_param), param(seed)] + [param(n) for n in positional],
+                                   posonlyargs=[], vararg=None,
+                                   kwonlyargs=[param(n) for n in named],
+                                   kw_defaults=[syntax.copy_node(defaults[n]) if n in defaults else None
+                                                for n in named],
+                                   kwarg=None,
+                                   defaults=[syntax.copy_node(defaults[n]) for n in positional if n in defaults])
+    backward_fn = gast.FunctionDef(name=f"{name}_backward", args=backward_args,
+                                   body=unpack + backward_part,
+                                   decorator_list=[], returns=None, type_comment=None, type_params=[])
+    return forward_fn, backward_fn, again
+
+
+def _stored_in_order(stmts):
+    out = []
+    for root in stmts:
+        for n in gast.walk(root):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) and n.id not in out:
+                out.append(n.id)
+    return out
+
+
 def _as_argument(index, rt: ReverseTransform):
     """``index`` as a call argument: a slice is one only as ``np.s_[...]``."""
     index = syntax.copy_node(index)
@@ -390,16 +501,17 @@ def transform(unit: Unit, wrt: Sequence[str], mode: str, callee: Callable,
         raise unit.parsed.error("the function returns nothing, so it has no gradient", unit.parsed.node,
                                 hint="return the value to differentiate.")
     forward = [s for s in unit.body if not isinstance(s, gast.Return)]
+    mark_effects(forward, rt.resolver)
     seed_name = rt.adj(result)
     seed: List[gast.AST] = []
     # elementwise_grad seeds every output element with 1; grad needs a scalar output
     seed_helper = ("ones_like", runtime.ones_like) if mode == "elementwise" else ("one_like", runtime.one_like)
     if result in rt.active:
         rt.nonzero.add(result)
-        if mode != "vjp":
+        if mode not in ("vjp", "split"):
             one = binder(*seed_helper)
             seed.append(syntax.assign(seed_name, syntax.call(syntax.name(one), [syntax.name(result)])))
-    elif mode != "vjp":
+    elif mode not in ("vjp", "split"):
         one = binder(*seed_helper)
         seed.append(gast.Expr(value=syntax.call(syntax.name(one), [syntax.name(result)])))
     backward = rt.backward(forward)
@@ -414,15 +526,21 @@ def transform(unit: Unit, wrt: Sequence[str], mode: str, callee: Callable,
             tail.append(syntax.assign(rt.adj(w), syntax.call(syntax.name(zeros), [syntax.name(w)])))
             returns.append(syntax.name(rt.adj(w)))
     grads = returns[0] if len(returns) == 1 else syntax.tuple_(returns)
-    if mode == "value_and_grad":
+    if mode in ("value_and_grad", "split"):
+        if result in syntax.stored_names(backward):
+            # a backward loop rebinds the forward names it reads from its tape (`h` carried
+            # through a loop): the value returned is the one the forward sweep ended with
+            kept = unit.namer.fresh(unit.node.name if unit.node.name != result else "value")
+            forward.append(syntax.assign(kept, syntax.name(result)))
+            result = kept
         value = syntax.tuple_([syntax.name(result), grads])
     else:
         value = grads
-    body = forward + [syntax.comment("backward")] + seed + backward + tail + [syntax.ret(value)]
+    body = forward + [syntax.comment(BACKWARD)] + seed + backward + tail + [syntax.ret(value)]
     if forward:
         body.insert(0, syntax.comment("forward"))
     args = syntax.copy_node(unit.node.args)
-    if mode == "vjp":
+    if mode in ("vjp", "split"):
         seed_param = gast.Name(id=seed_name, ctx=gast.Param(), annotation=None, type_comment=None)
         if args.defaults:   # after parameters with defaults, the seed must be keyword-only
             args.kwonlyargs = list(args.kwonlyargs) + [seed_param]
