@@ -8,14 +8,29 @@ for the adjoint of the same variable gives the same answer.
 """
 from __future__ import annotations
 
+import builtins
 import keyword
 from collections.abc import Iterable
 from typing import Dict, Set
 
 OPERATOR_NAMES = {
-    "Add": "add", "Sub": "diff", "Mult": "prod", "Div": "ratio", "Pow": "pow",
+    "Add": "add", "Sub": "diff", "Mult": "prod", "Div": "ratio", "Pow": "power",
     "MatMult": "matmul", "Mod": "mod", "FloorDiv": "quot", "USub": "neg", "UAdd": "pos",
 }
+
+
+#: temporaries named after a builtin would shadow it (``sum = np.sum(x)``): these read better
+BUILTIN_TEMP_NAMES = {"sum": "total", "max": "largest", "min": "smallest", "abs": "magnitude",
+                      "pow": "power", "round": "rounded", "len": "length", "divmod": "quot_rem"}
+
+
+def temp_base(name: str) -> str:
+    """The base name of a temporary holding the result of ``name(...)``: never a builtin's name."""
+    if name in BUILTIN_TEMP_NAMES:
+        return BUILTIN_TEMP_NAMES[name]
+    if hasattr(builtins, name):
+        return name + "_value"
+    return name
 
 
 class Namer:

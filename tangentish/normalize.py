@@ -34,7 +34,7 @@ from . import fence, syntax
 from .aliasing import IN_PLACE_HINTS, Aliases, in_place_call
 from .desugar import Desugar
 from .local_imports import bind_import
-from .naming import OPERATOR_NAMES, Namer
+from .naming import OPERATOR_NAMES, Namer, temp_base
 from .normalize_flow import FlowNormalizer, LoopInfo
 from .parse import Parsed
 from .resolve import Resolver, bound_arguments, index_join_key
@@ -534,9 +534,9 @@ class Normalizer(FlowNormalizer, Desugar):
         if isinstance(simple, gast.Call):
             func = simple.func
             if isinstance(func, gast.Attribute):
-                return func.attr
+                return temp_base(func.attr)
             if isinstance(func, gast.Name):
-                return func.id
+                return temp_base(func.id)
         if isinstance(simple, gast.Subscript) and isinstance(simple.value, gast.Name):
             return simple.value.id + "_" + _index_label(simple.slice)
         if isinstance(simple, gast.Attribute) and isinstance(simple.value, gast.Name):

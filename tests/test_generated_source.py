@@ -272,3 +272,39 @@ def test_two_callees_of_the_same_name_are_both_defined_in_the_source():
     halves = {c for c in called if c.startswith("helper_")}
     assert halves <= defined
     assert len({c for c in halves if "_forward" in c}) == 2 and len({c for c in halves if "_backward" in c}) == 2
+
+
+def _shadowed_builtins(source, user_names):
+    """Names the generated code assigns that are builtins the user did not assign themselves."""
+    import ast
+    import builtins
+    stored = {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return sorted(n for n in stored - set(user_names) if hasattr(builtins, n))
+
+
+def _builtin_heavy(x, y):
+    a = np.sum(np.abs(x)) + np.max(x) * np.min(y) + np.round(x[0]) + x[1] ** 3
+    b = float(np.sum(y ** 2)) + len(x) * np.sum(x * y) + abs(x[0]) + max(x[2], y[2])
+    return a + b + np.sum(np.maximum(x, y)) + x.sum() + y.max()
+
+
+@pytest.mark.parametrize("make", [lambda: tg.grad(_builtin_heavy, wrt=(0, 1)), lambda: tg.jvp(_builtin_heavy, wrt=(0, 1)),
+                                  lambda: tg.hvp(_builtin_heavy)], ids=["grad", "jvp", "hvp"])
+def test_no_temporary_shadows_a_builtin(make):
+    """`sum = np.sum(x)` would shadow the builtin in the code a student reads (and steps through)."""
+    x, y = np.array([0.3, -1.2, 2.0]), np.array([1.1, 0.4, -0.7])
+    d = make()
+    assert _shadowed_builtins(d.source, user_names={"a", "b"}) == []
+
+
+def test_renamed_temporaries_still_give_the_gradient():
+    x, y = np.array([0.3, -1.2, 2.0]), np.array([1.1, 0.4, -0.7])
+    gx, gy = tg.grad(_builtin_heavy, wrt=(0, 1))(x, y)
+    eps = 1e-6
+    for i in range(3):
+        e = np.zeros(3)
+        e[i] = eps
+        fdx = (_builtin_heavy(x + e, y) - _builtin_heavy(x - e, y)) / (2 * eps)
+        fdy = (_builtin_heavy(x, y + e) - _builtin_heavy(x, y - e)) / (2 * eps)
+        assert abs(gx[i] - fdx) < 1e-5 * max(1.0, abs(fdx)), (i, gx[i], fdx)
+        assert abs(gy[i] - fdy) < 1e-5 * max(1.0, abs(fdy)), (i, gy[i], fdy)
