@@ -454,8 +454,16 @@ def inner_tangent(cases: Cases, case: Case, x, v, values, prefix) -> float:
 # ---- what the table covers: rule parameters moved, refusals -------------------
 
 def refusing(rule) -> set:
-    """Parameters a reverse rule refuses: ``d[p] += no_derivative(...)`` lines."""
-    return {p for p, value in _contributions(rule) if _is_refusal(value)}
+    """Parameters a rule refuses: ``d[p] += no_derivative(...)`` (reverse), ``t[y] += no_derivative(.., t[p])``."""
+    out = set()
+    for p, value in _contributions(rule):
+        if _is_refusal(value):
+            if p == rule.params[0]:   # a forward rule: the parameters whose tangents the refusal reads
+                out |= {n.slice.id for n in gast.walk(value) if isinstance(n, gast.Subscript)
+                        and isinstance(n.value, gast.Name) and n.value.id == "t" and isinstance(n.slice, gast.Name)}
+            else:
+                out.add(p)
+    return out
 
 
 def differentiable(rule) -> set:
@@ -475,12 +483,13 @@ def _is_refusal(value) -> bool:
             and value.func.id == "no_derivative")
 
 
-def moved_parameter(cases: Cases, case: Case) -> Optional[str]:
-    """The parameter of ``case``'s reverse rule that its ``x`` binds to (None: no reverse rule)."""
+def moved_parameter(cases: Cases, case: Case, rules=None) -> Optional[str]:
+    """The parameter of ``case``'s reverse rule (or one of ``rules``) its ``x`` binds to (None: no rule)."""
+    rules = registry.REVERSE if rules is None else rules
     key = cases.key(case.row)
-    if key not in registry.REVERSE:
+    if key not in rules:
         return None
-    rule = templates.rule(registry.REVERSE[key])
+    rule = templates.rule(rules[key])
     rng = np.random.default_rng(0)
     prefix = case.name.upper()
     for i, s in enumerate(case.row.shapes[0]):
