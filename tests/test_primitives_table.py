@@ -53,6 +53,10 @@ def _scalar_cases():
 @pytest.mark.parametrize("case,family", list(_scalar_cases()))
 def test_second_order(case, family):
     """grad(grad(f)) against finite differences of grad(f): template bodies are differentiable too."""
+    second_order_check(case, family)
+
+
+def second_order_check(case, family):
     import numpy as np
     from primitive_check import draw
 
@@ -174,3 +178,22 @@ def test_the_float32_check_fails_a_gradient_off_by_a_tenth_of_a_percent(scaled_f
             caught += 1
     assert caught == len(picked), f"{len(picked) - caught} of {len(picked)} float32 cases missed a 0.1% error"
     assert np.float32(1.001) != 1
+
+
+@pytest.fixture
+def broken_second_order(monkeypatch):
+    """A planted bug: differentiating a derivative raises (grad of grad broken)."""
+    from tangentish import api
+
+    def broken(self):
+        raise RuntimeError("planted: grad of grad is broken")
+    monkeypatch.setattr(api.Transformed, "__tangentish_generated__", property(broken))
+
+
+def test_a_broken_second_order_path_fails_the_second_order_cases(broken_second_order):
+    """With grad of grad broken the second-order family fails (it used to skip, all 144)."""
+    picked = [p.values for p in list(_scalar_cases())[:8]]
+    assert len(picked) == 8
+    for case, family in picked:
+        with pytest.raises(RuntimeError, match="planted"):
+            second_order_check(case, family)
