@@ -297,8 +297,9 @@ def check_float32(mod, case: Case, fn, x, values, rng) -> None:
         want = np.asarray(x32).dtype
         assert np.asarray(g32).dtype == want, f"float32: the gradient came back as {np.asarray(g32).dtype}, not {want}"
         assert np.shape(g32) == np.shape(x32), f"float32: gradient shape {np.shape(g32)} != {np.shape(x32)}"
-        if getattr(y32, "dtype", None) == np.float32 or (
-                isinstance(y32, tuple) and all(getattr(p, "dtype", None) == np.float32 for p in y32)):
+        singles = (np.dtype(np.float32), np.dtype(np.complex64))
+        if getattr(y32, "dtype", None) in singles or (
+                isinstance(y32, tuple) and all(getattr(p, "dtype", None) in singles for p in y32)):
             derivative = tg.grad(fn).derivative
             derivative.refresh()
             raw = derivative.function(x32)
