@@ -102,9 +102,9 @@ def match_input(g, x):
             return float(np.real(g))
         return np.real(g)
     dtype = getattr(x, "dtype", None)
-    if dtype is not None and np.issubdtype(dtype, np.floating):
-        if np.iscomplexobj(g):
-            g = np.real(g)
+    if dtype is not None and (np.issubdtype(dtype, np.floating) or np.issubdtype(dtype, np.complexfloating)):
+        if np.iscomplexobj(g) and np.issubdtype(dtype, np.floating):
+            g = np.real(g)   # (a complex input keeps a real adjoint's dtype too: np.real(x)'s is complex)
         g_dtype = getattr(g, "dtype", None)   # (not `!= dtype` on None: np.dtype(None) is float64)
         if g_dtype is None or g_dtype != dtype:   # (a GPU or dask array converts itself: no np.asarray)
             g = g.astype(dtype, copy=False) if hasattr(g, "astype") else np.asarray(g).astype(dtype, copy=False)

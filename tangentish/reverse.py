@@ -243,6 +243,11 @@ class ReverseTransform:
             checked = self.bind_global("checked_like", runtime.checked_like)
         for item in items:
             if isinstance(item, templates.Contribution):
+                if item.refused is not None:   # no formula: loud at the user's line if the argument is active
+                    names = item.target.elts if isinstance(item.target, (gast.List, gast.Tuple)) else [item.target]
+                    if any(isinstance(n, gast.Name) and n.id in self.active for n in names):
+                        raise self.error(stmt, item.refused.message, item.refused.hint)
+                    continue
                 value, wrap = item.value, None
                 if conj is not None:   # a list of adjoints (concatenate's operands) is conjugated part by part
                     if isinstance(item.target, gast.Name):

@@ -453,7 +453,10 @@ def no_derivative(what, *unused):
     """Raise: the derivative asked for has no formula tangentish knows.
 
     Rules pass the adjoint or tangent they would have used as ``unused``, so
-    the line is dropped (and nothing raises) when that value is zero.
+    the line is dropped (and nothing raises) when that value is zero.  A rule's
+    ``d[p] += no_derivative(...)`` line never runs: the transformer refuses it
+    at the user's line when ``p`` is active (templates.refusal_error); helpers
+    call this at run time for refusals that depend on values (np.pad's mode).
     """
     from tangentish.errors import TangentishError
     raise TangentishError(f"no derivative of {what}: tangentish has no formula for it. Hint: "

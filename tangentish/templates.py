@@ -133,6 +133,8 @@ class Contribution:
     param: str
     target: gast.AST     # the user's argument node bound to ``param``
     value: gast.AST
+    #: a ``no_derivative`` line: the error to raise if ``target`` is active (None: a derivative)
+    refused: Optional[TransformError] = None
 
 
 class Filler:
@@ -197,8 +199,13 @@ class Filler:
                 value = self._expr(stmt.value)
                 if value is None:
                     return None
+                refused = None
+                if _is_refusal(stmt.value):   # a derivative without a formula, read from a nonzero value
+                    refused = refusal_error(stmt.value)
+                    if marker == "t":   # a tangent is needed: refuse now (reverse mode refuses at an active target)
+                        raise refused
                 self.covered |= self._params_read(stmt.value)
-                return Contribution(param, node, value)
+                return Contribution(param, node, value, refused)
             if isinstance(target, gast.Name):
                 value = self._expr(stmt.value)
                 if value is None:
@@ -254,6 +261,23 @@ class Filler:
                         continue
                     keep.append(kw)
                 node.keywords = keep
+
+
+def _is_refusal(value) -> bool:
+    """``no_derivative(what, ...)``: a rule line saying this parameter's derivative has no formula."""
+    return (isinstance(value, gast.Call) and isinstance(value.func, gast.Name)
+            and value.func.id == "no_derivative")
+
+
+def refusal_error(value) -> TransformError:
+    """The error of a ``no_derivative(what, ...)`` line whose derivative is needed (raised at the user's line)."""
+    what = value.args[0] if value.args else None
+    if isinstance(what, gast.Constant) and isinstance(what.value, str):
+        what = what.value
+    else:
+        what = syntax.to_source(what) if what is not None else "this argument"
+    return TransformError(f"no derivative of {what}: tangentish has no formula for it",
+                          hint="keep this argument constant, or register a rule with @tangentish.adjoint.")
 
 
 class _Zero(Exception):

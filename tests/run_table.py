@@ -29,3 +29,6 @@ for case in cases.cases:
             pick = '' if case.row.pick is None else f'[{case.row.pick}]'
             print(f"{case.call}{pick} [{family}] {type(e).__name__}: {msg[:160]} @{where.name}:{where.lineno}")
 print(f"{n - bad}/{n} passed in {time.time() - start:.1f}s")
+without = [row for row in rows if row.no_float32 is not None]
+for row in without:
+    print(f"no float32 case: {row.key}({row.args}): {row.no_float32}")
