@@ -42,20 +42,6 @@ def test_every_reverse_rule_has_a_forward_rule():
     assert not lacking, f"reverse rules without a forward rule: {sorted(lacking)}"
 
 
-def _second_order_works() -> bool:
-    import numpy as np
-
-    import tangentish as tg
-
-    def probe(x):
-        return np.sin(x)
-    try:
-        tg.grad(tg.grad(probe))(0.3)
-    except Exception:  # noqa: BLE001  (grad of grad not in this build yet)
-        return False
-    return True
-
-
 def _scalar_cases():
     for case in CASES.cases:
         for family, shapes in enumerate(case.row.shapes):
@@ -71,8 +57,6 @@ def test_second_order(case, family):
     from primitive_check import draw
 
     import tangentish as tg
-    if not _SECOND_ORDER:
-        pytest.skip("grad of grad is not available in this build")
     mod, prefix = CASES.module, case.name.upper()
     rng = np.random.default_rng(1)
     values = [draw(case.row.domain(i), (), rng) for i in range(len(case.row.shapes[family]))]
@@ -84,9 +68,6 @@ def test_second_order(case, family):
     g = tg.grad(getattr(mod, case.name))
     fd = (g(x + 1e-5) - g(x - 1e-5)) / 2e-5
     assert abs(tg.grad(g)(x) - fd) <= 1e-4 * max(1.0, abs(fd))
-
-
-_SECOND_ORDER = _second_order_works()
 
 
 def test_every_forward_template_fills():
