@@ -7,7 +7,9 @@ derivative is built with):
 * ``wrong_sign``: the sin and tanh adjoints with their sign flipped;
 * ``no_unbroadcast``: ``tangentish.runtime.unbroadcast`` returns its input;
 * ``float32_scaled`` / ``float32_upcast``: float32 gradients come back scaled
-  by 1.001 / as float64.
+  by 1.001 / as float64;
+* ``check_grads_blind`` / ``zero_directions``: check_grads compares nothing /
+  draws all-zero directions (its tests must notice).
 
 The same files pass without a mutation (checked first), and the subprocess must
 report test failures (exit 1) with the mutation confirmed applied: a crash of
@@ -25,6 +27,8 @@ ROOT = TESTS.parent
 
 MUTANTS = {
     "wrong_sign": ["test_forward_vs_reverse_corpus.py", "test_check_grads.py"],
+    "check_grads_blind": ["test_check_grads.py", "test_user_ml.py::test_check_grads_on_a_model"],
+    "zero_directions": ["test_check_grads.py", "test_user_ml.py::test_check_grads_on_a_model"],
     "no_unbroadcast": ["test_broadcast.py"],
     "float32_scaled": ["test_random_programs.py::test_random_flow_programs[0]"],
     "float32_upcast": ["test_random_programs.py::test_random_flow_programs[0]"],
