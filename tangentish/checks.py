@@ -102,8 +102,8 @@ def check_grads(fn: Callable, *args, modes: Sequence[str] = ("fwd", "rev"), orde
     """Raise `GradientCheckError` unless ``fn``'s derivatives match finite differences.
 
     ``modes`` picks forward (``"fwd"``) and/or reverse (``"rev"``) mode; ``order``
-    how many times to differentiate; ``wrt`` the argument positions to check
-    (default: every float or float-array argument).  Inputs are checked in
+    how many times to differentiate; ``wrt`` the argument position or positions
+    to check (default: every float or float-array argument).  Inputs are checked in
     float64.  Returns None when everything agrees.
     """
     bad = [m for m in modes if m not in ("fwd", "rev")]
