@@ -10,7 +10,7 @@ says which argument, which mode and order, the direction, and by how much.
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Sequence, Union
 
 import numpy as np
 
@@ -22,10 +22,13 @@ class GradientCheckError(TangentishError, AssertionError):
     """A derivative disagrees with finite differences; attributes say where and by how much."""
 
     def __init__(self, message: str, mode: str, order: int, argument, direction, error: float,
-                 tolerance: float):
+                 tolerance: float, derivative=None, reference=None, cotangent=None):
         super().__init__(message)
         self.mode, self.order, self.argument = mode, order, argument
         self.direction, self.error, self.tolerance = direction, error, tolerance
+        # what was compared: the derivative's numbers and the finite differences' (forward:
+        # J v flattened; reverse: [<J^T u, v>] and [<u, J v>], u the random ``cotangent``)
+        self.derivative, self.reference, self.cotangent = derivative, reference, cotangent
 
 
 # ---- values as flat vectors ----------------------------------------------------------
@@ -94,13 +97,13 @@ def _is_float_like(x) -> bool:
 
 
 def check_grads(fn: Callable, *args, modes: Sequence[str] = ("fwd", "rev"), order: int = 2,
-                wrt: Optional[Sequence[int]] = None, eps: float = 1e-6, rtol: float = 1e-5,
+                wrt: Union[int, Sequence[int], None] = None, eps: float = 1e-6, rtol: float = 1e-5,
                 atol: float = 1e-6, directions: int = 1, seed: int = 0, **kwargs) -> None:
     """Raise `GradientCheckError` unless ``fn``'s derivatives match finite differences.
 
     ``modes`` picks forward (``"fwd"``) and/or reverse (``"rev"``) mode; ``order``
-    how many times to differentiate; ``wrt`` the argument positions to check
-    (default: every float or float-array argument).  Inputs are checked in
+    how many times to differentiate; ``wrt`` the argument position or positions
+    to check (default: every float or float-array argument).  Inputs are checked in
     float64.  Returns None when everything agrees.
     """
     bad = [m for m in modes if m not in ("fwd", "rev")]
@@ -110,7 +113,19 @@ def check_grads(fn: Callable, *args, modes: Sequence[str] = ("fwd", "rev"), orde
         raise TangentishError(f"check_grads order must be at least 1, got {order}")
     args = [_as_float64(a) for a in args]
     kwargs = {k: _as_float64(v) for k, v in kwargs.items()}
-    positions = list(wrt) if wrt is not None else [i for i, a in enumerate(args) if _is_float_like(a)]
+    if wrt is None:
+        positions = [i for i, a in enumerate(args) if _is_float_like(a)]
+    elif isinstance(wrt, (int, np.integer)) and not isinstance(wrt, bool):
+        positions = [int(wrt)]           # wrt=0 as grad(f, wrt=0) takes it
+    elif isinstance(wrt, (list, tuple, range)):
+        positions = list(wrt)
+    else:
+        positions = [wrt]                # refused just below, with the positions it could name
+    for i in positions:
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not -len(args) <= i < len(args):
+            raise TangentishError(f"check_grads wrt must name argument positions 0..{len(args) - 1}, "
+                                  f"got {wrt!r}")
+    positions = [int(i) % len(args) for i in positions]
     if not positions:
         raise TangentishError("check_grads found no float argument to check; pass wrt=(positions,)")
     checker = _Checker(np.random.default_rng(seed), eps, rtol, atol, directions,
@@ -139,14 +154,14 @@ class _Checker:
                 if mode == "fwd":
                     extra = {derivative.tangents[0]: v}
                     got = _flat(derivative.function(*args, **kwargs, **extra))
-                    self.compare(got, fd, "forward mode (J v)", mode, level, i, v)
+                    self.compare(got, fd, "forward mode (J v)", mode, level, i, v, None)
                 else:
                     u = _random_like(fn(*args, **kwargs), self.rng)
                     extra = {derivative.seed: u}
                     g = derivative.function(*args, **kwargs, **extra)
                     got = np.dot(_flat(g), _flat(v))
                     self.compare(np.array([got]), np.array([np.dot(_flat(u), fd)]),
-                                 "reverse mode (<u, J v>)", mode, level, i, v)
+                                 "reverse mode (<u, J v>)", mode, level, i, v, u)
                 if order > 1:
                     self.check(derivative.function, args, {**kwargs, **extra}, i, modes, order - 1,
                                level + 1)
@@ -167,7 +182,7 @@ class _Checker:
             return _flat(fn(*moved, **kwargs))
         return (at(self.eps) - at(-self.eps)) / (2 * self.eps)
 
-    def compare(self, got, fd, what, mode, level, i, v) -> None:
+    def compare(self, got, fd, what, mode, level, i, v, u) -> None:
         err = float(np.max(np.abs(got - fd))) if got.size else 0.0
         if got.shape != fd.shape:
             err = float("inf")
@@ -181,7 +196,7 @@ class _Checker:
             f"disagrees with central finite differences in {what}: largest difference {err:.3g} "
             f"(tolerance {tol:.3g}); derivative {_show(got)} vs finite differences {_show(fd)}, "
             f"along the random direction v = {_show(_flat(v))}",
-            mode, level, i, v, err, tol)
+            mode, level, i, v, err, tol, derivative=got, reference=fd, cotangent=u)
 
 
 def _show(a: np.ndarray) -> str:

@@ -171,6 +171,7 @@ class Filler:
         self.locals: Dict[str, str] = {}
         self.dropped: Set[str] = set()
         self._temp_params: Dict[str, Set[str]] = {}   # template temporary -> parameters it reads
+        self._assigned_markers: Dict[str, Dict[str, int]] = {}   # d/t -> parameter -> lines so far
         #: parameters the kept contributions read (``t[x]`` reads ``x``): see `may_fall_short`
         self.covered: Set[str] = set()
 
@@ -196,6 +197,7 @@ class Filler:
                 node = self.bindings.get(param)
                 if node is None or not isinstance(node, (gast.Name, gast.List, gast.Tuple)):
                     return None
+                negate = self._marker_op(stmt, target, param)
                 value = self._expr(stmt.value)
                 if value is None:
                     return None
@@ -205,6 +207,8 @@ class Filler:
                     if marker == "t":   # a tangent is needed: refuse now (reverse mode refuses at an active target)
                         raise refused
                 self.covered |= self._params_read(stmt.value)
+                if negate:   # d[x] -= e contributes -e
+                    value = gast.UnaryOp(op=gast.USub(), operand=value)
                 return Contribution(param, node, value, refused)
             if isinstance(target, gast.Name):
                 value = self._expr(stmt.value)
@@ -218,6 +222,24 @@ class Filler:
         raise TransformError(f"rule `{self.rule.fn.__name__}`: unsupported template statement "
                              f"`{syntax.to_source(stmt)}`",
                              hint="a rule body holds `d[x] += expr` lines and plain assignments.")
+
+    def _marker_op(self, stmt, target, param) -> bool:
+        """Is ``d[x] <op> e`` a contribution of ``-e`` (``-=``)?  ``+=`` and a single ``=`` add ``e``;
+        anything else (``*=``, a second ``=`` that would overwrite) is refused, not read as ``+=``."""
+        seen = self._assigned_markers.setdefault(target.value.id, {})
+        if isinstance(stmt, gast.AugAssign):
+            if isinstance(stmt.op, (gast.Add, gast.Sub)):
+                seen[param] = seen.get(param, 0) + 1
+                return isinstance(stmt.op, gast.Sub)
+            spelled = syntax.to_source(stmt).strip()
+        elif seen.get(param):
+            spelled = syntax.to_source(stmt).strip() + " (after an earlier line for the same operand)"
+        else:
+            seen[param] = 1
+            return False
+        raise TransformError(f"rule `{self.rule.fn.__name__}`: unsupported template statement `{spelled}`",
+                             hint="a rule's lines add to a derivative: write `d[x] += expr` "
+                                  "(or `d[x] -= expr`), one or more per operand.")
 
     def _params_read(self, expr) -> Set[str]:
         names = syntax.loaded_names(expr)

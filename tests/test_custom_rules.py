@@ -1,4 +1,8 @@
 """Custom primitives and rules: @primitive, @adjoint, @tangent, third-party functions."""
+import linecache
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import pytest
 import scipy.special
@@ -205,3 +209,48 @@ def test_rule_results_for_container_values_are_checked_leaf_by_leaf():
         checked_like([np.ones(3), np.ones(2)], [np.zeros(3), np.zeros((2, 2))], "r")
     with pytest.raises(tg.GradientShapeError, match="a list of 2"):
         checked_like(np.ones(3), [np.zeros(3), np.zeros((2, 2))], "r")
+
+
+def test_minus_equals_in_a_rule_subtracts_and_other_operators_are_refused():
+    """`d[x] -= e` was read as `d[x] += e` (a silent sign flip); now it subtracts, and
+    `*=`, `/=` or a second `=` for the same operand are refused, not read as `+=`."""
+    @tg.primitive
+    def neg_cube(x):
+        return -np.sum(x ** 3)
+
+    @tg.adjoint(neg_cube)
+    def neg_cube_adjoint(result, x):
+        d[x] -= d[result] * 3 * x ** 2  # noqa: F821
+
+    @tg.tangent(neg_cube)
+    def neg_cube_tangent(result, x):
+        t[result] -= np.sum(t[x] * 3 * x ** 2)  # noqa: F821
+
+    def f(x):
+        return neg_cube(x) * 2.0
+
+    x, v = rng.randn(4), rng.randn(4)
+    np.testing.assert_allclose(tg.grad(f)(x), -6 * x ** 2, rtol=1e-12)           # by hand
+    np.testing.assert_allclose(tg.jvp(f)(x, v)[1], fd_directional(f, x, v), rtol=1e-6)
+
+    for body in ("d[x] *= d[result] * 3 * x ** 2", "d[x] /= d[result]",
+                 "d[x] = d[result] * x\n    d[x] = d[result] * x"):
+        namespace = {"np": np, "d": registry.d}
+
+        @tg.primitive
+        def cube(x):
+            return np.sum(x ** 3)
+
+        source = f"def cube_adjoint(result, x):\n    {body}\n"
+        path = Path(tempfile.mkdtemp()) / "rule_under_test.py"
+        path.write_text(source)
+        code = compile(source, str(path), "exec")
+        linecache.checkcache(str(path))
+        exec(code, namespace)
+        tg.adjoint(cube)(namespace["cube_adjoint"])
+
+        def g(x):
+            return cube(x)
+
+        with pytest.raises(tg.TransformError, match="unsupported template statement"):
+            tg.grad(g)(x)

@@ -86,7 +86,12 @@ class Program:
 
 
 def _close(got, ref, float32):
-    tol = dict(rtol=2e-3, atol=2e-3) if float32 else dict(rtol=1e-5, atol=1e-6)
+    # float32: against float64 references at the float32 point, to 1e-4 of the gradient's scale
+    # (fails a 0.1 % error; float32 rounding stays far below it)
+    if float32:
+        tol = dict(rtol=1e-4, atol=1e-4 * float(np.max(np.abs(ref), initial=0.0)) + 1e-6)
+    else:
+        tol = dict(rtol=1e-5, atol=1e-6)
     return np.shape(got) == np.shape(ref) and np.allclose(np.asarray(got, float), ref, **tol)
 
 

@@ -811,5 +811,31 @@ def test_rebinding_a_global_function_rebuilds_the_derivative():
 
 
 
+def mean_square_adjoint_wrong(result, r):
+    d[r] += d[result] * 2.0 * r / (r.size + 1)  # noqa: F821 - wrong: divides by n + 1, not n
+
+
 def test_check_grads_on_a_model():
     assert tg.check_grads(mse, W, X, Y) is None
+
+    # the same model through a custom rule planted wrong: check_grads must catch it, and
+    # report the numbers a hand derivation and finite differences made here give
+    @tg.primitive
+    def mean_square(r):
+        return np.mean(r ** 2)
+
+    tg.adjoint(mean_square)(mean_square_adjoint_wrong)
+
+    def mse_custom(w, X, y):
+        return mean_square(X @ w - y)
+
+    with pytest.raises(tg.GradientCheckError) as info:
+        tg.check_grads(mse_custom, W, X, Y, modes=("rev",), order=1)
+    e = info.value
+    assert e.argument == 0 and e.mode == "rev"
+    v, u, r = e.direction, e.cotangent, X @ W - Y
+    true_dir = 2.0 * np.mean(r * (X @ v))                             # d mse along v, by hand
+    fd_dir = (mse(W + 1e-6 * v, X, Y) - mse(W - 1e-6 * v, X, Y)) / 2e-6
+    assert true_dir == pytest.approx(fd_dir, rel=1e-7)
+    np.testing.assert_allclose(e.reference, [u * fd_dir], rtol=1e-7)
+    np.testing.assert_allclose(e.derivative, [u * true_dir * 8 / 9], rtol=1e-10)
