@@ -63,7 +63,7 @@ def _check_ci_runs_the_readme(script):
     assert versions == ["3.13.0", "3.9.18"], suites
     for _, command in suites:   # the whole suite: no file, -k, -m or --deselect narrowing it
         pytest_args = command.split("python -m pytest", 1)[1].split()
-        assert pytest_args == ["-q", "-n", "2"], command
+        assert pytest_args == ["-q", "-rs", "-n", "2"], command
 
 
 def test_readme_has_the_two_setup_commands():
@@ -85,7 +85,7 @@ def test_ci_runs_the_readme_commands_it_executes():
     # the demo stage dropped
     lambda s: s.replace('stage readme-demo "$python_default" "$demo_command"\n', ""),
     # a supported-range suite narrowed with -k
-    lambda s: s.replace("python -m pytest -q -n 2'", "python -m pytest -q -n 2 -k examples'"),
+    lambda s: s.replace("python -m pytest -q -rs -n 2'", "python -m pytest -q -rs -n 2 -k examples'"),
     # one end of the range dropped
     lambda s: s.replace('stage suite-py3.9 "$python39" "$suite_command"\n', ""),
 ], ids=["test-command-narrowed", "demo-dropped", "suite-narrowed", "py39-dropped"])

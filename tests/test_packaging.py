@@ -110,3 +110,17 @@ def test_editable_install_finds_the_checkout_templates(tmp_path):
     package, template_dir = _run_gradient(python, tmp_path)
     assert package.startswith(str(src))
     assert template_dir == str(src / "templates")
+
+
+def test_ci_clears_pip_and_pytest_settings_it_inherits():
+    """.ci/run's stages see no PIP_* variable, pip config file, PYTEST_ADDOPTS or PYTHONPATH of
+    the machine that runs it: only the two pip settings it sets itself."""
+    env = dict(os.environ, TANGENTISH_CI_DRY_RUN="1", PYTEST_ADDOPTS="-k nothing_at_all",
+               PYTEST_PLUGINS="nonexistent_plugin", PIP_INDEX_URL="http://127.0.0.1:9/simple",
+               PIP_CONFIG_FILE=os.path.join(REPO, "pyproject.toml"), PIP_NO_BUILD_ISOLATION="0",
+               PYTHONPATH=REPO, VIRTUAL_ENV="/nonexistent")
+    proc = subprocess.run(["bash", os.path.join(REPO, ".ci", "run")], capture_output=True, text=True,
+                          env=env, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    inherited = sorted(line[len("env: "):] for line in proc.stdout.splitlines() if line.startswith("env: "))
+    assert inherited == ["PIP_CONFIG_FILE=/dev/null", "PIP_DISABLE_PIP_VERSION_CHECK=1"], inherited
