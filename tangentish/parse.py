@@ -82,9 +82,7 @@ def parse(fn: Callable) -> Parsed:
         raise TransformError(
             f"cannot read the source of `{fn.__qualname__}` ({e}{_no_source_because(filename)})",
             filename=filename, lineno=code.co_firstlineno, function=fn.__name__,
-            hint="tangentish reads source code: define the function in a .py file or a notebook "
-                 "cell (python -c, piped stdin, exec() of a string and the plain python prompt "
-                 "keep no source).") from None
+            hint=_NO_SOURCE_HINT) from None
     start = max(start, 1)
     source = textwrap.dedent("".join(lines))
     if fn.__name__ == "<lambda>":
@@ -101,6 +99,11 @@ def parse(fn: Callable) -> Parsed:
     parsed = Parsed(fn=fn, node=node, filename=filename, line_offset=start - 1,
                     namespace=namespace, is_lambda=is_lambda)
     return parsed
+
+
+_NO_SOURCE_HINT = ("tangentish reads source code: define the function in a .py file or a notebook "
+                   "cell (python -c, piped stdin, exec() of a string and the plain python prompt "
+                   "keep no source).")
 
 
 def _no_source_because(filename: str) -> str:
@@ -229,6 +232,15 @@ def _parse_def(source: str, fn, filename: str, start: int) -> gast.FunctionDef:
                                      hint="make it an ordinary def.")
             _check_matches_code(node, fn, filename, start)
             return node
+    if filename.startswith("<") and filename.endswith(">"):
+        # a pseudo-file (<string>, <stdin>): the text Python keeps under that name is another
+        # program's (Python 3.13 keeps the `python -c` command as <string>, which is also the name
+        # of every exec() of a string), so this function's own source is not there to read
+        raise TransformError(
+            f"cannot read the source of `{fn.__qualname__}` (the text kept for {filename} is not its "
+            f"definition{_no_source_because(filename)})",
+            filename=filename, function=fn.__name__,   # no line: it would quote the other program
+            hint=_NO_SOURCE_HINT)
     raise TransformError(f"found no definition of `{fn.__name__}` in its source", filename=filename,
                          lineno=start, function=fn.__name__)
 

@@ -110,3 +110,46 @@ def test_editable_install_finds_the_checkout_templates(tmp_path):
     package, template_dir = _run_gradient(python, tmp_path)
     assert package.startswith(str(src))
     assert template_dir == str(src / "templates")
+
+
+
+def _ci_inherited_settings(script):
+    """The PIP_*/PYTEST_*/PYTHONPATH/VIRTUAL_ENV settings the stages of CI script ``script`` see,
+    from its dry run, with such settings planted in the environment that runs it."""
+    env = dict(os.environ, TANGENTISH_CI_DRY_RUN="1", PYTEST_ADDOPTS="-k nothing_at_all",
+               PYTEST_PLUGINS="nonexistent_plugin", PIP_INDEX_URL="http://127.0.0.1:9/simple",
+               PIP_CONFIG_FILE=os.path.join(REPO, "pyproject.toml"), PIP_NO_BUILD_ISOLATION="0",
+               PYTHONPATH=REPO, VIRTUAL_ENV="/nonexistent")
+    proc = subprocess.run(["bash", script], capture_output=True, text=True, env=env, cwd=REPO)
+    if proc.returncode != 0:    # not an AssertionError: a broken script must not pass as "caught"
+        raise RuntimeError(proc.stderr)
+    return sorted(line[len("env: "):] for line in proc.stdout.splitlines() if line.startswith("env: "))
+
+
+def _check_ci_clears_settings(script):
+    inherited = _ci_inherited_settings(script)
+    assert inherited == ["PIP_CONFIG_FILE=/dev/null", "PIP_DISABLE_PIP_VERSION_CHECK=1"], inherited
+
+
+def test_ci_clears_pip_and_pytest_settings_it_inherits():
+    """.ci/run's stages see no PIP_* variable, pip config file, PYTEST_ADDOPTS or PYTHONPATH of
+    the machine that runs it: only the two pip settings it sets itself."""
+    _check_ci_clears_settings(os.path.join(REPO, ".ci", "run"))
+
+
+@pytest.mark.parametrize("edit", [
+    lambda s: s.replace("grep -E '^(PIP_|PYTEST_)'", "grep -E '^(PYTEST_)'"),
+    lambda s: s.replace("grep -E '^(PIP_|PYTEST_)'", "grep -E '^(PIP_)'"),
+    lambda s: s.replace("unset PYTHONPATH ", "unset "),
+    lambda s: s.replace("export PIP_CONFIG_FILE=/dev/null", "true"),
+], ids=["pip-kept", "pytest-kept", "pythonpath-kept", "pip-config-kept"])
+def test_the_ci_settings_check_fails_on_a_leaky_ci(tmp_path, edit):
+    """A test of the test: each leaky copy of .ci/run is caught."""
+    original = open(os.path.join(REPO, ".ci", "run")).read()
+    leaky = edit(original)
+    assert leaky != original
+    (tmp_path / ".ci").mkdir()
+    (tmp_path / ".ci" / "run").write_text(leaky)
+    os.symlink(os.path.join(REPO, "README.md"), str(tmp_path / "README.md"))
+    with pytest.raises(AssertionError):
+        _check_ci_clears_settings(str(tmp_path / ".ci" / "run"))

@@ -222,6 +222,28 @@ def test_exec_string_has_no_source():
     assert info.value.hint
 
 
+def test_exec_string_whose_pseudo_file_holds_another_program_has_no_source():
+    """Python 3.13 keeps the `python -c` command in linecache as <string>, the name every exec()
+    of a string also gets: that text is not the function's, so it is refused as having no source
+    and no line of the other program is quoted as the user's."""
+    import linecache
+    other = ["import sys;exec(eval(sys.stdin.readline()))\n"]
+    saved = linecache.cache.get("<string>")
+    linecache.cache["<string>"] = (len(other[0]), None, other, "<string>")
+    try:
+        ns = {"np": np}
+        exec("def from_string(x):\n    return np.sin(x)\n", ns)
+        with pytest.raises(tg.TransformError, match="cannot read the source of `from_string`") as info:
+            tg.grad(ns["from_string"])(1.0)
+    finally:
+        if saved is None:
+            linecache.cache.pop("<string>", None)
+        else:
+            linecache.cache["<string>"] = saved
+    assert "exec(eval" not in str(info.value)
+    assert info.value.hint
+
+
 def test_eval_lambda_has_no_source():
     with pytest.raises(tg.TransformError, match="source"):
         tg.grad(eval("lambda x: x ** 2"))(1.0)
