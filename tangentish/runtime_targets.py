@@ -19,8 +19,20 @@ from typing import Dict
 
 import numpy
 
-#: the modules that make up ``tangentish.runtime``, in the order they must run
-_PARTS = ("runtime", "runtime_arrays", "runtime_complex", "runtime_linalg")
+
+
+def _parts(here: str) -> list:
+    """The modules that make up ``tangentish.runtime``, in the order they must run.
+
+    Read from ``runtime.py`` itself (``runtime`` first, then each module it
+    star-imports, in its order), so a helper module added there is loaded here
+    too: no second list to keep in step.
+    """
+    path = os.path.join(here, "runtime.py")
+    with open(path, encoding="utf-8") as f:
+        tree = ast.parse(f.read(), path)
+    return ["runtime"] + [s.module for s in tree.body
+                          if isinstance(s, ast.ImportFrom) and s.level == 1 and any(a.name == "*" for a in s.names)]
 
 #: NumPy names the helpers use for dtypes, constants and shapes rather than to make or
 #: compute arrays; taken from NumPy when the target library does not have them itself.
@@ -58,7 +70,7 @@ def helpers_for(library: str, module_name: str) -> dict:
     if library not in _loaded:
         ns = {"__name__": module_name, "np": ArrayNamespace(importlib.import_module(library))}
         here = os.path.dirname(os.path.abspath(__file__))
-        for part in _PARTS:
+        for part in _parts(here):
             path = os.path.join(here, part + ".py")
             with open(path, encoding="utf-8") as f:
                 tree = ast.parse(f.read(), path)

@@ -71,6 +71,13 @@ def written_into(x):
     return np.sum(scipy.special.expit(z)) + np.sum(np.where(x > 0, x, 0.5))
 
 
+def cast_and_write(x):
+    z = np.zeros(4)
+    z[np.array([0, 2])] = x[:2] * 2.0      # an integer-array write: the runtime's `written`
+    w = x.astype(np.float64)               # `.astype`: `astype`/`uncast`
+    return np.sum(np.tanh(z)) + np.sum(w ** 2)
+
+
 Pair = collections.namedtuple("Pair", "a b")
 
 
@@ -93,6 +100,7 @@ def cases():
         (softmax_xent, (rng.randn(3, 4), X, onehot), 0),
         (rnn, (0.3 * rng.randn(4, 4), rng.randn(5, 4)), 0),
         (written_into, (rng.randn(3),), 0),
+        (cast_and_write, (rng.randn(3),), 0),
     ]
 
 
@@ -185,6 +193,16 @@ def test_retargeted_source_runs_on_its_own(cupy):
     exec(compile(g.source, "<exported>", "exec"), ns)
     got = ns[g.derivative.name](cupy.asarray(theta), cupy.asarray(x))
     np.testing.assert_allclose(cupy.asnumpy(got), numerical_grad(gaussian_nll, (theta, x)), rtol=1e-6)
+
+
+def test_every_runtime_helper_exists_on_a_target():
+    """The retargeted runtime is the runtime: every name generated code may import from it is there."""
+    from tangentish import runtime
+    from tangentish.runtime_targets import helpers_for
+    ns = helpers_for("numpy", "tangentish_on_numpy_check")
+    missing = [name for name in runtime.__all__ if name not in ns]
+    assert missing == [], f"helpers missing on retargeted runtimes: {missing}"
+    assert ns["__all__"] == list(runtime.__all__)
 
 
 def test_unknown_target_is_refused():
