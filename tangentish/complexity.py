@@ -16,6 +16,7 @@ unless the primitive returns real values (``np.real``, ``np.abs``, ...).
 from __future__ import annotations
 
 import operator
+import types
 from typing import Iterable, Set
 
 import gast
@@ -64,6 +65,28 @@ def is_complex_value(obj) -> bool:
     return isinstance(obj, complex) or getattr(getattr(obj, "dtype", None), "kind", "") == "c"
 
 
+def holds_complex(obj, depth: int = 4) -> bool:
+    """``obj`` is complex, or a list/tuple/dict (or a plain object's attributes) holding a complex value.
+
+    What the complex analysis asks of a value read from the user's namespace
+    (``L[0] * x`` with a global ``L = [1j * a, b]``). Saying yes for a real
+    value only costs speed (the complex convention is right for real values
+    too); saying no for a complex one would be a wrong derivative.
+    """
+    if is_complex_value(obj):
+        return True
+    if depth <= 0:
+        return False
+    if isinstance(obj, (list, tuple)):
+        return any(holds_complex(v, depth - 1) for v in obj)
+    if isinstance(obj, dict):
+        return any(holds_complex(v, depth - 1) for v in obj.values())
+    if isinstance(obj, (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType, types.MethodType)):
+        return False
+    attrs = getattr(obj, "__dict__", None)
+    return isinstance(attrs, dict) and any(holds_complex(v, depth - 1) for v in attrs.values())
+
+
 def complex_names(body, params: Iterable[str], resolver: Resolver) -> Set[str]:
     """Names in ``body`` that may hold complex values, given complex parameters ``params``."""
     def flows(expr, found):
@@ -89,7 +112,7 @@ def _may_be_complex(expr, found: Set[str], resolver: Resolver) -> bool:
                 return True
             if node.id not in resolver.locals:
                 value = resolver.namespace.get(node.id)
-                if value is complex or is_complex_value(value) or _complex_dtype(value):
+                if value is complex or holds_complex(value) or _complex_dtype(value):
                     return True
         if isinstance(node, gast.Attribute) and node.attr.startswith("complex"):
             return True

@@ -18,10 +18,23 @@ import numpy as np
 from . import callables, fence, forward, optimize, retarget, reverse, templates
 from . import emit as emit_pass
 from .cache import cached
+from .complexity import holds_complex
 from .normalize import normalize
 from .parse import parse
 
 _MISSING = object()
+
+
+@dataclass(frozen=True)
+class DataKind:
+    """What the transform read off a data global (an array, a number): whether it was complex.
+
+    Data is read again on every call, but whether it is complex shapes the
+    derivative (the complex convention's conjugates): rebinding ``A`` from a
+    real to a complex array needs another transform.
+    """
+
+    complex: bool
 _RUNTIME_IMPORT = "from tangentish.runtime import "
 
 
@@ -55,7 +68,10 @@ class Derivative:
                 now = cell.cell_contents if cell is not None else globs.get(name, _MISSING)
             except ValueError:
                 continue
-            if now is not value:
+            if type(value) is DataKind:
+                if now is not _MISSING and holds_complex(now) != value.complex:
+                    return True
+            elif now is not value:
                 return True
         if self.callees and any(c.is_stale() for c in self.callees):   # (no generator on the common path)
             return True
@@ -143,12 +159,20 @@ def _split_imports(source: str):
 def _bindings(parsed) -> List[Tuple[str, object, object, object]]:
     """The names the transform read from the user's namespace, and what they held then.
 
-    Data (arrays, numbers) is read again on every call and never shapes the
-    derivative, so rebinding it is no reason to transform again.
+    Data (arrays, numbers) is read again on every call and shapes the
+    derivative only by being complex or not (a `DataKind`), so rebinding it to
+    another value of its kind is no reason to transform again.
     """
     read = getattr(parsed.namespace, "read", {})
-    return [(name, cell, globs, value) for name, cell, globs in _refresh_list(parsed.fn, sorted(read), parsed.namespace)
-            for value in [read[name]] if not isinstance(value, (np.ndarray, int, float, complex, str, bool))]
+    data = (np.ndarray, np.generic, int, float, complex, str, bool)
+    out = []
+    for name, cell, globs in _refresh_list(parsed.fn, sorted(read), parsed.namespace):
+        value = read[name]
+        if not isinstance(value, data):
+            out.append((name, cell, globs, value))   # a function, module, container...: by identity
+        if not isinstance(value, (types.ModuleType, type, types.FunctionType)):   # and a container's
+            out.append((name, cell, globs, DataKind(holds_complex(value))))      # contents by kind
+    return out
 
 
 def _refresh_list(fn: Callable, refs: Sequence[str], namespace: Dict[str, object]):
