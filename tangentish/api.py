@@ -38,8 +38,7 @@ def integer_valued(x) -> bool:
         return any(integer_valued(v) for v in x.values())
     if isinstance(x, (list, tuple)):
         return any(integer_valued(v) for v in x)
-    dtype = getattr(x, "dtype", None)
-    return dtype is not None and getattr(dtype, "kind", "") in "biu"
+    return False
 
 
 class integer_scope:
@@ -67,6 +66,14 @@ def refuse_integer(value, xs, api: str, where: dict) -> None:
             refuse_integer_result(value, api)
         except TransformError as e:
             raise (e.located(**where) if where else e) from None
+
+
+def complex_positions(args) -> tuple:
+    """The positions of complex arguments (a plain loop: this runs on every call, and most are floats)."""
+    for a in args:
+        if type(a) is not float and is_complex_value(a):
+            return tuple(i for i, a in enumerate(args) if is_complex_value(a))
+    return ()
 
 
 def untree(g, x):
@@ -183,14 +190,10 @@ class Transformed:
     def _reverse_for(self, args):
         """The reverse derivative for these arguments: complex ones need the complex convention's transform."""
         d = self.derivative   # (checks that no helper it was built from was redefined since)
-        complex_args = None
-        for a in args:   # (a plain loop: this runs on every call, and most arguments are floats)
-            if type(a) is not float and is_complex_value(a):
-                complex_args = [i for i, a in enumerate(args) if is_complex_value(a)]
-                break
+        complex_args = complex_positions(args)
         if complex_args:   # complex values follow the dL/da + i dL/db convention: another transform
             d = pipeline.retargeted(
-                pipeline.reverse_derivative(self.fn, self.wrt, self._mode, tuple(complex_args)), self.target)
+                pipeline.reverse_derivative(self.fn, self.wrt, self._mode, complex_args), self.target)
         return d
 
     def _run(self, args, kwargs):

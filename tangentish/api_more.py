@@ -13,7 +13,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from . import pipeline
-from .api import Grad, Transformed, Wrt, _decorator, integer_scope, match_input, refuse_integer
+from .api import Grad, Transformed, Wrt, _decorator, complex_positions, integer_scope, match_input, refuse_integer
 from .complexity import is_complex_value
 from .errors import GradientShapeError, TangentishError, TransformError, note_generated_line
 
@@ -122,7 +122,7 @@ class Jvp(Transformed):
 
     def _tangent_call(self, args, kwargs, tangents, what="jvp"):
         d = self.derivative
-        complex_args = tuple(i for i, a in enumerate(args) if type(a) is not float and is_complex_value(a))
+        complex_args = complex_positions(args)
         if complex_args:   # real-only rules refuse complex values, as in reverse mode
             d = self._for_complex(d, complex_args)
         d.refresh()
@@ -148,14 +148,6 @@ class Jvp(Transformed):
         return value, match_input(tangent, value)
 
 
-def _complex_positions(args) -> tuple:
-    """The positions of complex arguments (a plain loop: this runs on every call, and most are floats)."""
-    for a in args:
-        if type(a) is not float and is_complex_value(a):
-            return tuple(i for i, a in enumerate(args) if is_complex_value(a))
-    return ()
-
-
 class Vjp(_CalledDifferently, Transformed):
     """``vjp(f)(*args)`` -> ``(f(*args), pullback)``; ``pullback(u)`` is ``uᵀ J``."""
 
@@ -168,7 +160,7 @@ class Vjp(_CalledDifferently, Transformed):
 
     def _halves(self, args=()) -> pipeline.Split:
         """The forward and backward halves; complex arguments get grad's convention (and its refusals)."""
-        complex_args = _complex_positions(args)
+        complex_args = complex_positions(args)
         if complex_args:
             return pipeline.split_derivative(self.fn, self.wrt, complex_args)
         halves = getattr(self, "_split", None)
@@ -257,12 +249,10 @@ class ElementwiseGrad(Transformed):
                 or any(np.shape(value) != np.shape(x) for x in xs):
             return None
         dtype = value.dtype if isinstance(value, (np.ndarray, np.floating)) else np.float64
-        shape = np.shape(value)
-        rng = np.random.default_rng(12345)
-        u = (rng.uniform(0.5, 1.5, shape) * rng.choice([-1.0, 1.0], shape)).astype(dtype)
-        one = np.ones(shape, dtype)
-        if not shape:
-            u, one = (u[()], one[()]) if isinstance(value, np.generic) else (float(u), 1.0)
+        u = _probe_vector(value, dtype, np.random.default_rng(12345))
+        one = np.ones(np.shape(value), dtype)
+        if not np.shape(value):
+            one = one[()] if isinstance(value, np.generic) else 1.0
         grads = pullback(one)
         probes = pullback(u)
         for g, p in zip(grads, probes):
@@ -305,14 +295,21 @@ class ElementwiseGrad(Transformed):
             if not isinstance(x, (float, np.ndarray, np.floating)) or is_complex_value(x):
                 continue
             dtype = x.dtype if isinstance(x, (np.ndarray, np.floating)) else np.float64
-            u = (rng.uniform(0.5, 1.5, np.shape(x)) * rng.choice([-1.0, 1.0], np.shape(x))).astype(dtype)
-            if not np.shape(x):
-                u = u[()] if isinstance(x, np.generic) else float(u)
+            u = _probe_vector(x, dtype, rng)
             try:
                 _, ju = Jvp(self.fn, w)(*args, u, **kwargs)
             except TransformError:   # no forward rule somewhere: the probe cannot tell, the result stands
                 continue
             self._refuse_unless(np.asarray(ju), np.asarray(g) * u, dtype, "a jvp")
+
+
+def _probe_vector(like, dtype, rng):
+    """A random seed shaped like ``like``, entries of size 0.5 to 1.5 and random sign, of ``like``'s kind."""
+    shape = np.shape(like)
+    u = (rng.uniform(0.5, 1.5, shape) * rng.choice([-1.0, 1.0], shape)).astype(dtype)
+    if not shape:
+        return u[()] if isinstance(like, np.generic) else float(u)
+    return u
 
 
 class Hvp(Jvp):
@@ -402,7 +399,7 @@ class Jacobian(_CalledDifferently, Transformed):
         mode = self.mode
         if mode == "auto":
             mode = "fwd" if np.prod(in_shape, dtype=int) <= np.prod(out_shape, dtype=int) else "rev"
-        complex_args = tuple(i for i, a in enumerate(args) if type(a) is not float and is_complex_value(a))
+        complex_args = complex_positions(args)
         if mode == "fwd":
             self.last = self.forward
             d = self.forward.derivative
