@@ -6,6 +6,7 @@ pipeline, recursively, and reused.
 """
 from __future__ import annotations
 
+import inspect
 import types
 import weakref
 from collections.abc import Sequence
@@ -35,6 +36,8 @@ class DataKind:
     """
 
     complex: bool
+
+
 _RUNTIME_IMPORT = "from tangentish.runtime import "
 
 
@@ -303,13 +306,15 @@ class Split:
     forward: Derivative
     backward: Derivative
     again: List[str] = field(default_factory=list)   # parameters the backward half takes again
+    _signature: Optional[inspect.Signature] = field(default=None, init=False, repr=False)
 
     def again_from(self, args, kwargs) -> Dict[str, object]:
         """The parameters the backward half reads, from the arguments the forward half was called with."""
         if not self.again:
             return {}
-        import inspect
-        bound = inspect.signature(self.forward.function).bind(*args, **kwargs)
+        if self._signature is None:   # (once: this runs on every vjp call)
+            self._signature = inspect.signature(self.forward.function)
+        bound = self._signature.bind(*args, **kwargs)
         return {n: bound.arguments[n] for n in self.again if n in bound.arguments}
 
     def is_stale(self) -> bool:
